@@ -1,0 +1,82 @@
+"""The MonoIR-RS record: names, configs and the `datasets.Features` of one record (paper eq. 4, SPEC §3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+SOURCES: tuple[str, ...] = ("rs5m", "skyscript", "nwpu", "rsicd", "rsitmd")
+SPLITS: tuple[str, ...] = ("train", "validation", "test")
+# Configs of the Hub layout. `all` is the default; per-source configs carry train/validation/test.
+CONFIGS: tuple[str, ...] = ("all", *SOURCES, "clean_test", "vlm_instruct", "vlm_eval")
+
+# Source split names seen in the public releases, mapped to ours.
+SPLIT_ALIASES = {"train": "train", "training": "train", "val": "validation", "valid": "validation",
+                 "validation": "validation", "dev": "validation", "test": "test", "testing": "test"}
+
+
+def normalize_split(split: str | None) -> str | None:
+    """Map a source's split name to `train` / `validation` / `test`, or None when it is not one of them."""
+    if split is None:
+        return None
+    return SPLIT_ALIASES.get(str(split).strip().lower())
+
+
+def is_rgb_path(path: str) -> bool:
+    """Paper eq. 8: a path whose lowercase form contains "rgb" is flagged and left out of `clean_test`."""
+    return "rgb" in path.lower()
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    """One item of a source pool, as a source reader yields it (before synthesis and rewriting).
+
+    `image_path` is relative to the pool root (what the release keeps and eq. 8 audits);
+    `image_file` is where the RGB image can be read now.
+    """
+
+    id: str
+    source: str
+    split: str | None
+    image_path: str
+    image_file: Path
+    source_caption: str | None
+    scene_class: str | None = None
+
+
+def features():
+    """`datasets.Features` of a model-facing record (SPEC §3)."""
+    import datasets
+
+    return datasets.Features({
+        "id": datasets.Value("string"),
+        "image": datasets.Image(),
+        "image_path": datasets.Value("string"),
+        "caption": datasets.Value("string"),
+        "source": datasets.Value("string"),
+        "split": datasets.Value("string"),
+        "scene_class": datasets.Value("string"),
+        "source_caption": datasets.Value("string"),
+    })
+
+
+class RecordError(ValueError):
+    """A record that breaks the schema; the message names the record and the field."""
+
+
+def validate_record(rec: dict) -> dict:
+    """Check one model-facing record against SPEC §3 and return it; raise RecordError naming the problem."""
+    rid = rec.get("id")
+    if not isinstance(rid, str) or not rid:
+        raise RecordError(f"record {rec!r:.80}: `id` must be a non-empty string")
+    if rec.get("source") not in SOURCES:
+        raise RecordError(f"record {rid}: unknown source {rec.get('source')!r}; expected one of {SOURCES}")
+    if rec.get("split") not in SPLITS:
+        raise RecordError(f"record {rid}: split {rec.get('split')!r} is not one of {SPLITS}")
+    for key in ("image_path", "caption"):
+        if not isinstance(rec.get(key), str):
+            raise RecordError(f"record {rid}: `{key}` must be a string")
+    for key in ("scene_class", "source_caption"):
+        if rec.get(key) is not None and not isinstance(rec[key], str):
+            raise RecordError(f"record {rid}: `{key}` must be a string or null")
+    return rec
