@@ -42,6 +42,8 @@ class RawRecord:
     image_file: Path
     source_caption: str | None
     scene_class: str | None = None
+    # The source's other captions of the same image (RSICD/RSITMD/NWPU keep five; source_caption is the first).
+    other_captions: tuple[str, ...] = ()
 
 
 def features():
