@@ -94,7 +94,13 @@ def compare(a: dict, b: dict) -> dict:
         tasks[name] = entry
     if not tasks:
         raise UserError("the two results share no task; nothing to compare")
-    return {"a": a.get("model", {}).get("name"), "b": b.get("model", {}).get("name"), "tasks": tasks}
+    return {"a": model_label(a), "b": model_label(b), "tasks": tasks}
+
+
+def model_label(results: dict) -> str:
+    """`name` or `name + adapter`: how a run is named in comparisons."""
+    m = results.get("model", {})
+    return f"{m.get('name')} + {m['adapter']}" if m.get("adapter") else str(m.get("name"))
 
 
 def render_compare_markdown(cmp: dict) -> str:

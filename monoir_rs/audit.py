@@ -283,12 +283,13 @@ def _check_subsets(files, counts, id_split, id_source, rgb_paths, checks) -> Non
             continue
         for split, fs in sorted(files[config].items()):
             n = 0
-            for row in iter_rows(fs, ["id", "image_path", "source", "split"]):
+            for row in iter_rows(fs, ["id", "record_id", "image_path", "source", "split"]):
                 n += 1
                 rid = row.get("id")
-                if config == "vlm_instruct":
-                    if id_split.get(rid) != "train":
-                        checks["instruct_leakage"].add(f"{rid}: image of split {id_split.get(rid)}")
+                if config == "vlm_instruct":  # a conversation names its image's record in `record_id`
+                    image_id = row.get("record_id") or rid
+                    if id_split.get(image_id) != "train":
+                        checks["instruct_leakage"].add(f"{rid}: image {image_id} of split {id_split.get(image_id)}")
                     continue
                 if id_split.get(rid) != split:
                     checks["subset_consistency"].add(f"{config}/{split}: {rid} is not in all/{split}")

@@ -120,6 +120,16 @@ def test_compare_command_and_flag(built_data, tiny_models, tmp_path):
     assert "Δ" in (tmp_path / "cmp" / "comparison.md").read_text()
 
 
+def test_compare_names_the_adapter():
+    from harness.report import compare
+
+    block = {"n": 1, "metrics": {"mR": 1.0}}
+    base = {"model": {"name": "m", "adapter": None}, "tasks": {"retrieval": block}}
+    tuned = {"model": {"name": "m", "adapter": "runs/lora"}, "tasks": {"retrieval": block}}
+    cmp = compare(base, tuned)
+    assert (cmp["a"], cmp["b"]) == ("m", "m + runs/lora")
+
+
 def test_user_errors(built_data, tiny_models, tmp_path, capsys):
     common = _common(built_data, tmp_path / "x", tmp_path / "c")
     assert eval_main(["--model", str(tiny_models("clip")), "--tasks", "nope", *common]) == 2

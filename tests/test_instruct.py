@@ -9,6 +9,7 @@ import pytest
 
 from harness.registry import get_task
 from monoir_rs import hub
+from monoir_rs.audit import audit
 from monoir_rs.errors import UserError
 from monoir_rs.keywords import K_IR, K_OVER, K_RGB, has_keyword
 from monoir_rs.train.instruct import (
@@ -62,7 +63,8 @@ def test_build_writes_train_only_conversations(data_copy):
     summary = build_instruct(data_copy, size=200, seed=0, progress=False)
     ds = hub.load("vlm_instruct", "train", data_copy)
     assert len(ds) == summary["conversations"] == 200
-    assert set(ds.column_names) == {"id", "image", "image_path", "source", "scene_class", "task", "messages"}
+    assert set(ds.column_names) == {"id", "record_id", "image", "image_path", "source", "scene_class", "task",
+                                   "messages"}
     prompts = {t: get_task(t).prompt for t in TASKS}
     assert set(ds["task"]) == set(TASKS)
     counts = summary["per_task"]
@@ -118,4 +120,9 @@ def test_cli(data_copy, capsys):
 
     assert main(["instruct", "--data", str(data_copy), "--size", "30", "--no-progress"]) == 0
     assert '"conversations": 30' in capsys.readouterr().out
+    # the built config passes the dataset audit: each conversation names its train image in `record_id`
+    report = audit(data_copy, near_dup=False)
+    assert report["instruct_leakage"]["count"] == 0, report["hard_failures"]
+    ds = hub.load("vlm_instruct", "train", data_copy)
+    assert all(i == f"{r}-{t}" for i, r, t in zip(ds["id"], ds["record_id"], ds["task"]))
     assert main(["instruct", "--data", str(data_copy / "nope")]) == 2

@@ -192,8 +192,8 @@ def held_out(data) -> tuple[set[str], set[str]]:
 def check_no_leaks(instruct_ds, data) -> None:
     """Assert that no conversation uses a validation/test record, by record id or by image content."""
     ids, hashes = held_out(data)
-    raw = _raw_images(instruct_ds).select_columns(["id", "image"])
-    bad = [row["id"] for row in raw if row["id"].rsplit("-", 1)[0] in ids or image_hash(row["image"]) in hashes]
+    raw = _raw_images(instruct_ds).select_columns(["id", "record_id", "image"])
+    bad = [row["id"] for row in raw if row["record_id"] in ids or image_hash(row["image"]) in hashes]
     if bad:
         raise UserError(f"vlm_instruct has {len(bad)} conversations on held-out images (e.g. {bad[:3]}); "
                         "rebuild it with `monoir instruct --data DATA`")
@@ -205,9 +205,9 @@ def instruct_features():
     import datasets
 
     return datasets.Features({
-        "id": datasets.Value("string"), "image": datasets.Image(), "image_path": datasets.Value("string"),
-        "source": datasets.Value("string"), "scene_class": datasets.Value("string"),
-        "task": datasets.Value("string"),
+        "id": datasets.Value("string"), "record_id": datasets.Value("string"), "image": datasets.Image(),
+        "image_path": datasets.Value("string"), "source": datasets.Value("string"),
+        "scene_class": datasets.Value("string"), "task": datasets.Value("string"),
         "messages": datasets.List({"role": datasets.Value("string"), "content": datasets.Value("string")}),
     })
 
@@ -247,7 +247,7 @@ def make_conversations(data, size: int = PAPER_SIZE, seed: int = 0, progress: bo
                 filtered[f"{task}:h_xi"] += 1
                 continue
             candidates[task].append({
-                "id": f"{row['id']}-{task}", "image": row["image"], "image_path": row["image_path"],
+                "id": f"{row['id']}-{task}", "record_id": row["id"], "image": row["image"], "image_path": row["image_path"],
                 "source": row["source"], "scene_class": row["scene_class"], "task": task,
                 "messages": [{"role": "user", "content": prompts[task]}, {"role": "assistant", "content": answer}]})
 
