@@ -23,7 +23,7 @@ test: install
 bench: install
 	$(BIN)/python bench/retrieval.py
 	$(BIN)/python bench/vlm.py
-	$(BIN)/python bench/build_scale.py --n 10000 100000
+	$(BIN)/python bench/build_scale.py --n 10000,100000
 
 lint: install
 	$(BIN)/ruff check monoir_rs harness tests bench

@@ -164,7 +164,7 @@ def convert(kind: str, src, out, vision_tower: str | None = None, image_size: in
     src, out = Path(src), Path(out)
     if not (src / "config.json").exists():
         raise UserError(f"{src}: no config.json; download the original checkpoint folder first "
-                        "(e.g. `huggingface-cli download MBZUAI/geochat-7B --local-dir SRC`)")
+                        "(e.g. `hf download MBZUAI/geochat-7B --local-dir SRC`)")
     cfg = json.loads((src / "config.json").read_text())
     if cfg.get("mm_projector_type", "mlp2x_gelu") != "mlp2x_gelu":
         raise UserError(f"{src}: projector {cfg.get('mm_projector_type')!r} is not mlp2x_gelu; cannot map it")

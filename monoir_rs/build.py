@@ -398,7 +398,7 @@ class _Merger:
             self.db.execute("INSERT INTO paths VALUES (?, ?)", (rec["image_path"], rec["source_image_path"]))
         self._write("records.jsonl", json.dumps(rec, ensure_ascii=False, sort_keys=True))
         self._write(f"splits/{rec['split']}.txt", rec["id"])
-        self.counts[rec["source"]][rec["split"]] += 1
+        self.counts.setdefault(rec["source"], dict.fromkeys(SPLITS, 0))[rec["split"]] += 1
         if rec["split"] == "test":
             if is_rgb_path(rec["image_path"]):
                 self._write("splits/flagged_rgb.txt", rec["id"])
@@ -457,18 +457,6 @@ def vlm_eval_ids(clean_test: list[tuple[str, str]], k: int = VLM_EVAL_MAX) -> li
 
 def _missing_chunks(out: Path, n_chunks: int) -> list[int]:
     return [k for k in range(n_chunks) if not chunk_file(out, k).is_file()]
-
-
-def _source_info() -> dict:
-    try:
-        from monoir_rs.sources import info
-    except ImportError:
-        return {}
-    for name in ("SOURCE_INFO", "INFO", "SOURCES"):
-        value = getattr(info, name, None)
-        if isinstance(value, dict):
-            return value
-    return {}
 
 
 def build(pool=None, out="monoir-rs", ir_synth: str = "thermal-proxy", rewriter: str = "rules", workers: int = 1,
@@ -542,7 +530,7 @@ def _finish(out: Path, stages: Stages, plan: dict, times: dict, progress: bool, 
     summary = merger.finish()
     times["merge_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    exported = hub.export(out, max_shard_size=max_shard_size, progress=progress)
+    exported = hub.export(out, hub.build_configs(merger.counts), max_shard_size=max_shard_size, progress=progress)
     times["export_s"] = time.perf_counter() - t
     synth, rewriter = stage_objects(stages)
     n_records = sum(sum(c.values()) for c in merger.counts.values())

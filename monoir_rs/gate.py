@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import PurePosixPath
 
-from monoir_rs.schema import SOURCES, normalize_split
+from monoir_rs.schema import is_source_name, normalize_split
 
 # Reasons in the order they are tested; readers' BadItem reasons (e.g. malformed_row) are counted as given.
 CAPTION_REASONS = ("empty", "too_short", "rgb_color", "overclaim", "weak_ir")
@@ -65,7 +65,7 @@ def unsafe_path(path: str) -> bool:
 
 def record_reason(source: str, image_path: str, split: str | None) -> str | None:
     """First failing record-level term of eq. 6 (`split` already resolved), or None."""
-    if source not in SOURCES:
+    if not is_source_name(source):
         return "unknown_source"
     if unsafe_path(image_path):
         return "unsafe_path"

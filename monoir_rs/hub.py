@@ -22,10 +22,16 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from monoir_rs.errors import UserError
-from monoir_rs.schema import CONFIGS, SOURCES
+from monoir_rs.schema import CONFIGS, SOURCES, ordered_sources
 
 # Configs the build exports from the raw release (`vlm_instruct` is added later by `monoir instruct`).
 BUILD_CONFIGS: tuple[str, ...] = ("all", *SOURCES, "clean_test", "vlm_eval")
+
+
+def build_configs(sources=SOURCES) -> tuple[str, ...]:
+    """The configs a build exports: `all`, one per source (the release's five and a pool's own), clean_test,
+    vlm_eval."""
+    return ("all", *ordered_sources(sources), "clean_test", "vlm_eval")
 DEFAULT_REPO_DIR = "monoir-rs"
 REPO_ENV = "MONOIR_RS_REPO"
 MAX_SHARD_SIZE = "500MB"
@@ -66,20 +72,22 @@ def export_config(data_dir: Path, name: str, max_shard_size: str | int = MAX_SHA
     """Write `{data_dir}/{name}/*.parquet` from `{data_dir}/raw` with the loading-script builder.
 
     Returns {split: {"num_examples", "num_bytes", "files"}} for the non-empty splits (empty ones get no file)."""
-    from monoir_rs.loading_script import CONFIG_SPLITS, MonoIRRS
+    from monoir_rs.loading_script import MonoIRRS, config_splits
 
     data_dir = Path(data_dir)
     work = data_dir / ".work" / "export"
     tmp = work / name
     shutil.rmtree(tmp, ignore_errors=True)
     with _progress(progress):
-        builder = MonoIRRS(config_name=name, data_dir=str(data_dir / "raw"), cache_dir=str(work / "cache"))
+        # a pool's own source has no BuilderConfig of its own: it is `all` restricted to that source
+        kwargs = {"config_name": name} if name in CONFIGS else {"config_name": "all", "source": name}
+        builder = MonoIRRS(**kwargs, data_dir=str(data_dir / "raw"), cache_dir=str(work / "cache"))
         builder.download_and_prepare(output_dir=str(tmp), file_format="parquet", max_shard_size=max_shard_size)
     dest = data_dir / name
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
     splits = {}
-    for split in CONFIG_SPLITS[name]:
+    for split in config_splits(name):
         info = builder.info.splits[split]
         if not info.num_examples:
             continue
@@ -108,8 +116,9 @@ def export(data_dir, configs=BUILD_CONFIGS, max_shard_size: str | int = MAX_SHAR
 
 # --- README YAML --------------------------------------------------------------------------------------------
 
-def _config_order(name: str) -> int:
-    return CONFIGS.index(name) if name in CONFIGS else len(CONFIGS)
+def _config_order(name: str) -> float:
+    """Release order; a pool's own sources go after the release's five."""
+    return CONFIGS.index(name) if name in CONFIGS else CONFIGS.index(SOURCES[-1]) + 0.5
 
 
 def card_metadata(card_data, exported: dict, features_by_config: dict | None = None) -> None:
@@ -280,16 +289,14 @@ def _size_category(n: int) -> str:
 
 
 def _source_rows(report: dict) -> tuple[list[dict], list[str], list[str]]:
-    """(table rows, restricted source names, bibtex citations) from `monoir_rs.sources.info` when present."""
-    from monoir_rs.build import _source_info
+    """(table rows, restricted source names, bibtex citations) from `monoir_rs.sources.info`; a pool's own
+    sources (not in that table) get "see the source" rows."""
+    from monoir_rs.sources.info import SOURCE_INFO
 
-    info = _source_info()
     rows, restricted, cites = [], [], []
-    for name in SOURCES:
-        meta = info.get(name) or {}
-        meta = meta if isinstance(meta, dict) else vars(meta)
-        allowed = meta.get("redistributable_captions", meta.get("redistribute_text", meta.get(
-            "redistributable", meta.get("redistribution"))))
+    for name in ordered_sources([*SOURCES, *report["counts"]]):
+        meta = SOURCE_INFO.get(name, {})
+        allowed = meta.get("redistributable_captions")
         if allowed is False:
             restricted.append(name)
         label = f"{meta['name']} (`{name}`)" if meta.get("name") else name
@@ -339,7 +346,7 @@ def render_card(report: dict, exported: dict | None = None, audit: dict | None =
         repo_id=repo_id, sources=rows, restricted=restricted, include_restricted=include_restricted,
         stages=report["stages"], keywords_version=KEYWORDS_VERSION, n_candidates=report["n_candidates"],
         n_rejected=report["n_rejected"], rejections=[(k, v["count"]) for k, v in report["rejections"].items()],
-        config_rows=config_rows, source_rows=[{"name": s, **report["counts"][s]} for s in SOURCES],
+        config_rows=config_rows, source_rows=[{"name": s, **report["counts"][s]} for s in ordered_sources(report["counts"])],
         clean=report["clean_test"], vlm_eval=report["vlm_eval"],
         audit={"hard_failures": audit.get("hard_failures", []), "summary": _audit_summary(audit)} if audit else None,
         source_citations=cites)

@@ -27,11 +27,12 @@ One BuilderConfig per SPEC config: `all`, one per source, `clean_test` (test min
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import datasets
 
-from monoir_rs.schema import CONFIGS, SOURCES, SPLITS, features, is_rgb_path
+from monoir_rs.schema import CONFIGS, SOURCES, SPLITS, features, instruct_features, is_rgb_path
 
 _DESCRIPTION = "MonoIR-RS: infrared remote-sensing image-text records (synthetic IR, IR-aware captions)."
 CONFIG_SPLITS: dict[str, tuple[str, ...]] = {
@@ -39,25 +40,26 @@ CONFIG_SPLITS: dict[str, tuple[str, ...]] = {
     "vlm_instruct": ("train",)}
 
 
-def instruct_features() -> datasets.Features:
-    """Columns of the `vlm_instruct` config (docs/DESIGN.md)."""
-    return datasets.Features({
-        "id": datasets.Value("string"), "image": datasets.Image(), "image_path": datasets.Value("string"),
-        "source": datasets.Value("string"), "scene_class": datasets.Value("string"),
-        "task": datasets.Value("string"),
-        "messages": datasets.List({"role": datasets.Value("string"), "content": datasets.Value("string")}),
-    })
+def config_splits(name: str) -> tuple[str, ...]:
+    """Splits of a config; any name that is not a special config is a per-source config (train/val/test)."""
+    return CONFIG_SPLITS.get(name, SPLITS)
 
 
+@dataclass
 class MonoIRRSConfig(datasets.BuilderConfig):
-    """A SPEC config; `data_dir` is the raw release folder (`DATA/raw`)."""
+    """A SPEC config; `data_dir` is the raw release folder (`DATA/raw`). `source` keeps one source's records:
+    set for the per-source configs, and passed for a pool's own sources, e.g.
+    `MonoIRRS(config_name="all", source="my_uav", data_dir=...)`."""
+
+    source: str | None = None
 
 
 class MonoIRRS(datasets.GeneratorBasedBuilder):
     """Reads the raw release of a MonoIR-RS build (see module docstring)."""
 
     BUILDER_CONFIGS = [MonoIRRSConfig(name=name, version=datasets.Version("1.0.0"),
-                                      description=f"MonoIR-RS config `{name}`") for name in CONFIGS]
+                                      description=f"MonoIR-RS config `{name}`",
+                                      source=name if name in SOURCES else None) for name in CONFIGS]
     DEFAULT_CONFIG_NAME = "all"
 
     def _info(self) -> datasets.DatasetInfo:
@@ -78,14 +80,14 @@ class MonoIRRS(datasets.GeneratorBasedBuilder):
         if name == "vlm_instruct" and not (raw / "vlm_instruct.jsonl").is_file():
             raise FileNotFoundError(f"{raw}/vlm_instruct.jsonl not found: run `monoir instruct` first")
         return [datasets.SplitGenerator(name=split, gen_kwargs={"raw": str(raw), "split": split})
-                for split in CONFIG_SPLITS[name]]
+                for split in config_splits(name)]
 
     def _keep(self, rec: dict, split: str, wanted_ids: set[str] | None) -> bool:
         name = self.config.name
         if rec["split"] != split:
             return False
-        if name in SOURCES:
-            return rec["source"] == name
+        if self.config.source is not None:
+            return rec["source"] == self.config.source
         if name == "clean_test":
             return not is_rgb_path(rec["image_path"])
         if name == "vlm_eval":

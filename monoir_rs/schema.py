@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
+# The release's five sources (paper Table 3). A pool may add its own: any folder whose name passes
+# `is_source_name` becomes a source, with its own per-source config (see `monoir_rs/sources/jsonl.py`).
 SOURCES: tuple[str, ...] = ("rs5m", "skyscript", "nwpu", "rsicd", "rsitmd")
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
-# Configs of the Hub layout. `all` is the default; per-source configs carry train/validation/test.
+# Configs that are not sources. `all` is the default; per-source configs carry train/validation/test.
+SPECIAL_CONFIGS: tuple[str, ...] = ("all", "clean_test", "vlm_instruct", "vlm_eval")
+# Configs of the release's Hub layout.
 CONFIGS: tuple[str, ...] = ("all", *SOURCES, "clean_test", "vlm_instruct", "vlm_eval")
+_SOURCE_NAME = re.compile(r"[a-z0-9][a-z0-9_]{0,63}")
+
+
+def is_source_name(name) -> bool:
+    """A usable source (and config) name: lower-case letters, digits and `_`, not a special config's name."""
+    return isinstance(name, str) and bool(_SOURCE_NAME.fullmatch(name)) and name not in SPECIAL_CONFIGS
+
+
+def ordered_sources(names) -> list[str]:
+    """The release's sources first (paper order), then any others alphabetically."""
+    names = set(names)
+    return [s for s in SOURCES if s in names] + sorted(names - set(SOURCES))
 
 # Source split names seen in the public releases, mapped to ours.
 SPLIT_ALIASES = {"train": "train", "training": "train", "val": "validation", "valid": "validation",
@@ -62,6 +79,19 @@ def features():
     })
 
 
+def instruct_features():
+    """`datasets.Features` of a `vlm_instruct` conversation: `id` is `{record_id}-{task}`, `record_id` the train
+    record whose image it uses, `messages` a list of {role, content}."""
+    import datasets
+
+    return datasets.Features({
+        "id": datasets.Value("string"), "record_id": datasets.Value("string"), "image": datasets.Image(),
+        "image_path": datasets.Value("string"), "source": datasets.Value("string"),
+        "scene_class": datasets.Value("string"), "task": datasets.Value("string"),
+        "messages": datasets.List({"role": datasets.Value("string"), "content": datasets.Value("string")}),
+    })
+
+
 class RecordError(ValueError):
     """A record that breaks the schema; the message names the record and the field."""
 
@@ -71,8 +101,9 @@ def validate_record(rec: dict) -> dict:
     rid = rec.get("id")
     if not isinstance(rid, str) or not rid:
         raise RecordError(f"record {rec!r:.80}: `id` must be a non-empty string")
-    if rec.get("source") not in SOURCES:
-        raise RecordError(f"record {rid}: unknown source {rec.get('source')!r}; expected one of {SOURCES}")
+    if not is_source_name(rec.get("source")):
+        raise RecordError(f"record {rid}: source {rec.get('source')!r} is not a source name (one of {SOURCES}, "
+                          "or lower-case letters, digits and `_` for a new source)")
     if rec.get("split") not in SPLITS:
         raise RecordError(f"record {rid}: split {rec.get('split')!r} is not one of {SPLITS}")
     for key in ("image_path", "caption"):

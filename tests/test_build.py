@@ -228,7 +228,7 @@ def test_records_without_split_get_the_hash_fallback(sample_pool, tmp_path):
 def test_gate_terms():
     assert gate.unsafe_path("../x.jpg") and gate.unsafe_path("/abs/x.jpg") and gate.unsafe_path("a/../../b")
     assert gate.unsafe_path("C:/x.jpg") and not gate.unsafe_path("rsicd/images/a..b.jpg")
-    assert gate.record_reason("landsat", "a.jpg", "train") == "unknown_source"
+    assert gate.record_reason("Landsat-8", "a.jpg", "train") == "unknown_source"  # not a source name
     assert gate.record_reason("rsicd", "../a.jpg", "train") == "unsafe_path"
     assert gate.record_reason("rsicd", "a.jpg", gate.resolve_split("x", "holdout")) == "invalid_split"
     assert gate.resolve_split("x", "val") == "validation" and gate.resolve_split("x", "TEST") == "test"

@@ -12,7 +12,7 @@ from huggingface_hub import DatasetCard
 import monoir_rs
 from monoir_rs import hub
 from monoir_rs.errors import UserError
-from monoir_rs.loading_script import instruct_features
+from monoir_rs.schema import instruct_features
 
 datasets.disable_progress_bars()
 
@@ -72,9 +72,11 @@ def test_load_errors_are_user_errors(built_data, tmp_path, monkeypatch):
 
 def test_write_config_adds_a_loadable_config(data_copy):
     base = datasets.load_dataset(str(data_copy), "all", split="train").select(range(6))
-    rows = {"id": [], "image": [], "image_path": [], "source": [], "scene_class": [], "task": [], "messages": []}
+    rows = {"id": [], "record_id": [], "image": [], "image_path": [], "source": [], "scene_class": [], "task": [],
+            "messages": []}
     for rec in base:
         rows["id"].append(rec["id"] + "-caption")
+        rows["record_id"].append(rec["id"])
         rows["image"].append(rec["image"])
         for key in ("image_path", "source", "scene_class"):
             rows[key].append(rec[key])

@@ -124,5 +124,5 @@ def test_cli(data_copy, capsys):
     report = audit(data_copy, near_dup=False)
     assert report["instruct_leakage"]["count"] == 0, report["hard_failures"]
     ds = hub.load("vlm_instruct", "train", data_copy)
-    assert all(i == f"{r}-{t}" for i, r, t in zip(ds["id"], ds["record_id"], ds["task"]))
+    assert all(i == f"{r}-{t}" for i, r, t in zip(ds["id"], ds["record_id"], ds["task"], strict=True))
     assert main(["instruct", "--data", str(data_copy / "nope")]) == 2

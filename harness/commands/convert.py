@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 
 EPILOG = """examples:
-  huggingface-cli download MBZUAI/geochat-7B --local-dir geochat-src
+  hf download MBZUAI/geochat-7B --local-dir geochat-src
   monoir convert geochat geochat-src geochat-7b-hf
   monoir-eval --model geochat-7b-hf --tasks caption,scene --output runs/geochat
 
-  huggingface-cli download FitzPC/vhm_7B --local-dir vhm-src
+  hf download FitzPC/vhm_7B --local-dir vhm-src
   monoir convert vhm vhm-src vhm-7b-hf --vision-feature-layer=-2,-5   # when the config does not list the layers
 """
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from monoir_rs.errors import UserError
 from monoir_rs.publish import files as F
 from monoir_rs.publish.model import HUB_ID
+from monoir_rs.schema import SOURCES as SOURCE_NAMES
 
 RESTRICTED_FIELD = "source_caption"
 TOP_FILES = ("build_report.json",)
@@ -82,7 +83,7 @@ def _config_dirs(data: Path) -> list[str]:
     return list(configs)
 
 
-def _licence_text(include_restricted: bool, restricted: list[str]) -> str:
+def _licence_text(include_restricted: bool, restricted: list[str], own_sources=()) -> str:
     from monoir_rs.sources.info import SOURCE_INFO
 
     lines = ["MonoIR-RS release: licence summary", "",
@@ -93,6 +94,9 @@ def _licence_text(include_restricted: bool, restricted: list[str]) -> str:
                   f"  homepage: {meta.get('homepage', '')}",
                   f"  original captions redistributed here: "
                   f"{'no (source_caption is null)' if name in restricted and not include_restricted else 'yes'}", ""]
+    for name in own_sources:
+        lines += [f"{name}: a source added by the publisher of this copy; its licence is the publisher's to state",
+                  "  original captions redistributed here: yes", ""]
     return "\n".join(lines)
 
 
@@ -137,7 +141,8 @@ def publish_dataset(data, repo_id: str, *, folder=None, dry_run: bool = False, p
     if (data / "LICENSE").is_file():
         F.link_or_copy(data / "LICENSE", out / "LICENSE")
     else:
-        (out / "LICENSE").write_text(_licence_text(include_restricted, restricted_sources()), encoding="utf-8")
+        (out / "LICENSE").write_text(_licence_text(include_restricted, restricted_sources(),
+                                                          [s for s in report["counts"] if s not in SOURCE_NAMES]), encoding="utf-8")
     # a copy, not a link: write_card rewrites it in place (and keeps configs it lists, e.g. vlm_instruct)
     (out / "README.md").write_bytes((data / "README.md").read_bytes())
     write_manifest(out)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from monoir_rs.errors import UserError
-from monoir_rs.schema import SOURCES, RawRecord
+from monoir_rs.schema import SOURCES, RawRecord, is_source_name, ordered_sources
 from monoir_rs.sources import jsonl, nwpu, rs5m, rsicd, rsitmd, skyscript
 from monoir_rs.sources.base import BAD_REASONS, BadItem, guess_scene_class, normalize_class
 
@@ -57,9 +57,12 @@ def detect_sources(pool, sources=None) -> list[tuple[str, Reader, Path]]:
             raise UserError(f"source(s) {', '.join(missing)} not found in pool {pool}; it has: "
                             f"{', '.join(sorted(folders)) or 'no source folders'}")
         folders = {s: folders[s] for s in sources}
-    order = [s for s in SOURCES if s in folders] + sorted(s for s in folders if s not in SOURCES)
+    bad = sorted(s for s in folders if not is_source_name(s))
+    if bad:
+        raise UserError(f"source folder name(s) {', '.join(bad)} in pool {pool}: a source name is lower-case "
+                        "letters, digits and `_` (it becomes the per-source config name); rename the folder(s)")
     found = []
-    for name in order:
+    for name in ordered_sources(folders):
         folder = folders[name]
         native = READERS.get(name)
         if native is not None and native.find(folder):

@@ -20,7 +20,7 @@ def read_csv_source(source: str, pool: Path, files: list[Path], split_re: re.Pat
     maker = RecordMaker(source, pool)
     for path in files:
         m = split_re.search(path.name)
-        split_raw = m.group("split") if m else None
+        split_raw = m.group("split") if m else f"<none in file name {path.name}>"  # -> unknown_split
         base = image_base(m, path.parent)
         ipath = icap = None
         others: list[int] = []

@@ -8,6 +8,8 @@ files raise `UserError` (the user must fix the folder first).
 Conventions (documented choices):
 - `id` = f"{source}-{file stem}"; the releases' file names are unique within a source, and a repeated id is
   reported as `duplicate_id` rather than silently overwritten.
+- `split`: the source's own, normalised; an item with no split (None or blank) passes with split None and the
+  build's gate assigns one from a hash of its id (`gate.hash_split`); an unrecognised split is `unknown_split`.
 - `source_caption` = the first caption in the release's order; the others go to `RawRecord.other_captions`.
   An empty caption is passed through (the build's quality gate rejects it with reason "empty caption").
 - `scene_class`: the source's own label, normalised to lower-case words ("baseball_diamond" -> "baseball diamond",
@@ -108,8 +110,8 @@ class RecordMaker:
         if rid in self.seen:
             return BadItem(self.source, rid, "duplicate_id", f"id {rid} already read from this source")
         self.seen.add(rid)
-        split = normalize_split(split_raw)
-        if split is None:
+        split = None if split_raw is None or not str(split_raw).strip() else normalize_split(split_raw)
+        if split is None and split_raw is not None and str(split_raw).strip():
             return BadItem(self.source, rid, "unknown_split",
                            f"split {split_raw!r} is not train/val/validation/test (or a known alias)")
         path, why = self.guard.join(base, rel)

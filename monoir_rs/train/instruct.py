@@ -27,6 +27,7 @@ from pathlib import Path
 
 from monoir_rs.errors import UserError
 from monoir_rs.keywords import K_IR, K_OVER, K_RGB, find_keywords, has_keyword
+from monoir_rs.schema import instruct_features
 
 TASKS: tuple[str, ...] = ("caption", "scene", "object", "ir_cue", "evidence", "hard_scene", "hard_negative")
 NEEDS_SCENE = frozenset({"scene", "hard_scene", "hard_negative"})
@@ -200,17 +201,6 @@ def check_no_leaks(instruct_ds, data) -> None:
 
 
 # ------------------------------------------------------------------------------------------------ build
-
-def instruct_features():
-    import datasets
-
-    return datasets.Features({
-        "id": datasets.Value("string"), "record_id": datasets.Value("string"), "image": datasets.Image(),
-        "image_path": datasets.Value("string"), "source": datasets.Value("string"),
-        "scene_class": datasets.Value("string"), "task": datasets.Value("string"),
-        "messages": datasets.List({"role": datasets.Value("string"), "content": datasets.Value("string")}),
-    })
-
 
 def make_conversations(data, size: int = PAPER_SIZE, seed: int = 0, progress: bool = True):
     """G_xi + h_xi over all/train of DATA: (datasets.Dataset of conversations, summary dict)."""
