@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from monoir_rs.errors import UserError
+from monoir_rs.errors import UserError, run_command
 
 EXAMPLES = """examples:
   monoir-eval --model openai-clip-vit-b-32 --tasks retrieval --data ./monoir-rs --output runs/clip-zs
@@ -107,14 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except KeyboardInterrupt:
-        print("interrupted; cached embeddings and sample logs are kept, a re-run resumes", file=sys.stderr)
-        return 130
-    except UserError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    return run_command(args.func, args, "interrupted; cached embeddings and sample logs are kept, a re-run resumes")
 
 
 if __name__ == "__main__":

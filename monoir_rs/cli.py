@@ -8,7 +8,7 @@ import argparse
 import importlib
 import sys
 
-from monoir_rs.errors import UserError
+from monoir_rs.errors import run_command
 
 # name -> (module, one-line help). Adding a command is one line here plus one module.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -52,14 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0 if not argv else 2
-    try:
-        return int(args.func(args) or 0)
-    except KeyboardInterrupt:
-        print("interrupted; finished work is kept and a re-run resumes from it", file=sys.stderr)
-        return 130
-    except UserError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    return run_command(args.func, args, "interrupted; finished work is kept and a re-run resumes from it")
 
 
 if __name__ == "__main__":

@@ -13,15 +13,11 @@ from torch import nn
 
 from monoir_rs.errors import UserError
 
+pytestmark = pytest.mark.one_thread
+
 V_HIDDEN, T_HIDDEN = 32, 32
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def write_original(root, layers, tower_inside: bool, select_cfg):

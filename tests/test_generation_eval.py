@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from vlm_data import make_dataset
 
 from harness.context import RunContext
 from harness.evaluators.generation import evaluate, read_samples
@@ -18,6 +19,8 @@ from harness.metrics.lexical import lexical_metrics
 from harness.metrics.semantic import caption_metrics, scene_metrics
 from harness.registry import TaskConfig, get_task
 from monoir_rs.errors import UserError
+
+pytestmark = pytest.mark.one_thread
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,33 +37,6 @@ TABLE17 = {
     "hard_negative": "Describe one plausible wrong scene label for this image and explain why that label is less "
                      "likely.",
 }
-CLASSES = ["airport", "denseresidential", "storage_tank", None, "river", "bridge"]
-
-
-def make_dataset(n: int, bad: tuple[int, ...] = (), seed: int = 0):
-    """Small in-memory vlm_eval-like dataset of random grayscale-ish images (bad: corrupt image bytes)."""
-    import io
-
-    import datasets
-    import numpy as np
-    from PIL import Image
-
-    rng = np.random.default_rng(seed)
-    rows = {"id": [], "image": [], "caption": [], "scene_class": []}
-    for i in range(n):
-        arr = rng.integers(0, 255, (24 + 8 * (i % 3), 32, 1), dtype=np.uint8).repeat(3, 2)
-        buf = io.BytesIO()
-        Image.fromarray(arr).save(buf, format="PNG")
-        data = b"not an image" if i in bad else buf.getvalue()
-        rows["id"].append(f"img{i:03d}")
-        rows["image"].append({"bytes": data, "path": None})
-        rows["caption"].append("a bright airport runway with dark planes in an infrared image")
-        rows["scene_class"].append(CLASSES[i % len(CLASSES)])
-    feats = datasets.Features({"id": datasets.Value("string"), "image": datasets.Image(),
-                               "caption": datasets.Value("string"), "scene_class": datasets.Value("string")})
-    return datasets.Dataset.from_dict(rows, features=feats)
-
-
 def task(name="caption", max_new_tokens=12):
     t = get_task(name)
     return TaskConfig.from_dict({"name": t.name, "family": "generation", "dataset": {"config": "vlm_eval"},
@@ -68,15 +44,6 @@ def task(name="caption", max_new_tokens=12):
                                  "generation": {"max_new_tokens": max_new_tokens}})
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """Tiny models on a shared 2-core box: one torch thread is several times faster than oversubscription."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -6,29 +6,24 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 
 from harness.context import RunContext
 from harness.evaluators.generation import evaluate
 from harness.lm_eval_bridge import expected_files
 from harness.registry import get_task, load_tasks
 
+pytestmark = pytest.mark.one_thread
+
 lm_eval = pytest.importorskip("lm_eval", reason="lm-eval is a declared dependency; install it with the package")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
 def hub_data(tmp_path_factory):
     """A Hub-layout folder with only the vlm_eval config (6 records), written by monoir_rs.hub.write_config."""
     import datasets
-    from test_generation_eval import make_dataset
+    from vlm_data import make_dataset
 
     from monoir_rs.hub import write_config
 

@@ -11,18 +11,14 @@ from PIL import Image
 from harness.models.vlm import QUIRKS, load_vlm, resolve_dtype
 from monoir_rs.errors import UserError
 
+pytestmark = pytest.mark.one_thread
+
 KINDS = ("qwen2_5_vl", "llava", "llava_next", "instructblip")
 PROMPTS = ["Describe this infrared remote-sensing image in one concise sentence.",
            "What visible infrared evidence supports the scene interpretation?",
            "Classify the scene type in this infrared remote-sensing image."]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def images():
