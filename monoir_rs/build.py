@@ -35,6 +35,7 @@ JPEG_QUALITY = 95
 VLM_EVAL_MAX = 500
 MAX_REPORT_IDS = 1000  # ids per rejection reason kept in build_report.json (all are in raw/rejected.jsonl)
 REPORT_VERSION = 1
+SPLITS_BY_HOLDOUT = ("train", "validation", "test")  # a near-duplicate group stays in its rightmost split
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class Stages:
     min_words: int | None = None
     chunk_size: int = CHUNK_SIZE
     jpeg_quality: int = JPEG_QUALITY
+    near_dup_radius: int | None = 4  # split hygiene at merge (None: off); see `split_hygiene`
 
 
 _STAGE_CACHE: dict[str, tuple] = {}
@@ -151,7 +153,10 @@ def synthesize_batch(raws: list, synth, quality: int) -> dict:
 
 def process_chunk(k: int, items: list, out: str, stages: Stages) -> dict:
     """Run T_φ, R_ω and Q over one chunk; write its IR JPEGs and `.work/chunks/{k}.jsonl`. Returns counts."""
+    from PIL import Image
+
     from monoir_rs.gate import caption_reasons, record_reason, resolve_split
+    from monoir_rs.phash import phash
     from monoir_rs.rewrite import RewriteInput
 
     out_dir = Path(out)
@@ -195,7 +200,7 @@ def process_chunk(k: int, items: list, out: str, stages: Stages) -> dict:
         raise UserError(f"rewriter {stages.rewriter} returned {len(texts)} captions for {len(pending)} inputs "
                         f"in chunk {k}; it must return one per input")
     t2 = time.perf_counter()
-    written = set()
+    written: dict[str, str] = {}  # release path -> pHash64 hex
     for (pos, item, split, made), text in zip(pending, texts, strict=True):
         text = (text or "").strip()
         reasons = caption_reasons(text, stages.min_words)
@@ -206,8 +211,8 @@ def process_chunk(k: int, items: list, out: str, stages: Stages) -> dict:
         path = release_path(item.image_path)
         if path not in written:
             _write_atomic(out_dir / "raw" / path, made[0])
-            written.add(path)
-        lines.append((pos, {"record": {
+            written[path] = f"{phash(Image.open(BytesIO(made[0]))):016x}"  # of the released JPEG, as the audit
+        lines.append((pos, {"phash": written[path], "record": {
             "id": item.id, "image_path": path, "caption": text, "source": item.source, "split": split,
             "scene_class": item.scene_class, "source_caption": item.source_caption,
             "source_image_path": item.image_path}}))
@@ -353,8 +358,12 @@ def _mp_context():
 class _Merger:
     """Streams chunk files in order into the raw release; ids and image paths are indexed in SQLite on disk."""
 
-    def __init__(self, out: Path):
+    def __init__(self, out: Path, near_dup_radius: int | None = None):
         self.out, self.raw = out, out / "raw"
+        self.radius = near_dup_radius
+        self.drop: dict[int, str] = {}  # record-line ordinal -> the held-out split its near-duplicate stays in
+        self.hygiene = {"near_dup_radius": near_dup_radius, "groups_across_splits": 0, "dropped": 0}
+        self._ordinal = 0
         db_path = out / ".work" / "merge.sqlite"
         db_path.unlink(missing_ok=True)
         self.db = sqlite3.connect(db_path)
@@ -405,6 +414,49 @@ class _Merger:
             else:
                 self.clean_test.append((rec["id"], rec["image_path"]))
 
+    def plan_split_hygiene(self, paths: list[Path]) -> None:
+        """Pre-pass: link records whose images are within `radius` pHash bits (connected components, the
+        FusionRS rule) and, where a component spans splits, mark the members outside its most held-out split
+        (test > validation > train) to be rejected as `near_duplicate_split`, so a scene never sits in two
+        splits and the held-out sets stay intact. Memory: 17 bytes per record (numpy), ids in SQLite."""
+        import numpy as np
+
+        from monoir_rs.phash import component_labels
+
+        if self.radius is None:
+            return
+        rank = {s: i for i, s in enumerate(SPLITS_BY_HOLDOUT)}
+        self.db.execute("CREATE TEMP TABLE pre_ids (id TEXT PRIMARY KEY)")
+        ordinals, hashes, ranks = [], [], []
+        ordinal = 0
+        for path in paths:
+            with open(path, encoding="utf-8") as fh:
+                fh.readline()
+                for line in fh:
+                    obj = json.loads(line)
+                    if "record" not in obj:
+                        continue
+                    rid = obj["record"]["id"]
+                    fresh = self.db.execute("INSERT OR IGNORE INTO pre_ids VALUES (?)", (rid,)).rowcount
+                    if fresh and obj.get("phash"):
+                        ordinals.append(ordinal)
+                        hashes.append(int(obj["phash"], 16))
+                        ranks.append(rank[obj["record"]["split"]])
+                    ordinal += 1
+        self.db.execute("DROP TABLE pre_ids")
+        if not hashes:
+            return
+        ordinals, ranks = np.asarray(ordinals, dtype=np.int64), np.asarray(ranks, dtype=np.int8)
+        labels = component_labels(np.asarray(hashes, dtype=np.uint64), self.radius)
+        del hashes
+        top = np.full(len(labels), -1, dtype=np.int8)
+        low = np.full(len(labels), 127, dtype=np.int8)
+        np.maximum.at(top, labels, ranks)
+        np.minimum.at(low, labels, ranks)
+        self.hygiene["groups_across_splits"] = int(np.count_nonzero(top > low))
+        for i in np.flatnonzero(ranks < top[labels]).tolist():
+            self.drop[int(ordinals[i])] = SPLITS_BY_HOLDOUT[int(top[labels[i]])]
+
     def add_chunk(self, path: Path) -> None:
         with open(path, encoding="utf-8") as fh:
             meta = json.loads(fh.readline())
@@ -413,10 +465,20 @@ class _Merger:
                 self.timings[name] += sec
             for line in fh:
                 obj = json.loads(line)
-                if "record" in obj:
-                    self.record(obj["record"])
-                else:
+                if "record" not in obj:
                     self.reject(obj["rejected"])
+                    continue
+                kept_in = self.drop.get(self._ordinal)
+                self._ordinal += 1
+                if kept_in is None:
+                    self.record(obj["record"])
+                    continue
+                rec = obj["record"]
+                self.hygiene["dropped"] += 1
+                self.db.execute("INSERT OR IGNORE INTO orphans VALUES (?)", (rec["image_path"],))
+                self.reject({"id": rec["id"], "source": rec["source"], "reason": "near_duplicate_split",
+                             "detail": f"its image is within {self.radius} pHash64 bits of a {kept_in} image; "
+                                       f"the {kept_in} copy is kept so the scene is in one split only"})
 
     def finish(self) -> dict:
         """Write the clean_test / vlm_eval id lists, drop orphan images, move files into place."""
@@ -463,7 +525,7 @@ def build(pool=None, out="monoir-rs", ir_synth: str = "thermal-proxy", rewriter:
           shard=None, progress: bool = True, seed: int = 0, resume: bool = True, merge: bool = False,
           chunk_size: int = CHUNK_SIZE, synth_opts: dict | None = None, rewriter_opts: dict | None = None,
           min_words: int | None = None, max_shard_size: str | int = "500MB", run_audit: bool = True,
-          **opts) -> dict:
+          near_dup_radius: int | None = 4, **opts) -> dict:
     """Build `out` from `pool` (paper Algorithm 1; see the module docstring). Returns the build report, or,
     for a shard that finishes before the others, {"status": "partial", ...}. `merge=True` only merges
     (every chunk must be done). `seed` is passed to the synthesizer when it has one (thermal-proxy's noise)."""
@@ -473,7 +535,8 @@ def build(pool=None, out="monoir-rs", ir_synth: str = "thermal-proxy", rewriter:
     synth_opts = dict(synth_opts or {})
     if seed and "seed" not in synth_opts and ir_synth in ("thermal-proxy", "thermal_proxy"):
         synth_opts["seed"] = int(seed)
-    stages = Stages(ir_synth, synth_opts, rewriter, dict(rewriter_opts or {}), min_words, int(chunk_size))
+    stages = Stages(ir_synth, synth_opts, rewriter, dict(rewriter_opts or {}), min_words, int(chunk_size),
+                    near_dup_radius=None if near_dup_radius is None or near_dup_radius < 0 else int(near_dup_radius))
     times: dict[str, float] = {}
     if merge:
         plan_file = out / ".work" / "plan.json"
@@ -524,10 +587,12 @@ def _finish(out: Path, stages: Stages, plan: dict, times: dict, progress: bool, 
     from monoir_rs.keywords import KEYWORDS_VERSION
 
     t = time.perf_counter()
-    merger = _Merger(out)
+    merger = _Merger(out, stages.near_dup_radius)
+    merger.plan_split_hygiene([chunk_file(out, k) for k in range(plan["n_chunks"])])
     for k in tqdm(range(plan["n_chunks"]), desc="build: merge chunks", unit="chunk", disable=not progress):
         merger.add_chunk(chunk_file(out, k))
     summary = merger.finish()
+    summary["split_hygiene"] = merger.hygiene
     times["merge_s"] = time.perf_counter() - t
     t = time.perf_counter()
     exported = hub.export(out, hub.build_configs(merger.counts), max_shard_size=max_shard_size, progress=progress)

@@ -24,7 +24,7 @@ from monoir_rs.schema import is_source_name, normalize_split
 # Reasons in the order they are tested; readers' BadItem reasons (e.g. malformed_row) are counted as given.
 CAPTION_REASONS = ("empty", "too_short", "rgb_color", "overclaim", "weak_ir")
 REASONS = ("unknown_source", "unsafe_path", "invalid_split", "missing_image", "corrupt_image", "synth_failed",
-           *CAPTION_REASONS, "duplicate_id", "image_path_collision")
+           *CAPTION_REASONS, "duplicate_id", "image_path_collision", "near_duplicate_split")
 FALLBACK_VAL_FRAC = 1 / 60
 FALLBACK_TEST_FRAC = 1 / 60
 

@@ -96,17 +96,27 @@ def near_duplicate_pairs(hashes, radius: int = 4) -> set[tuple[int, int]]:
     return pairs
 
 
-def near_duplicate_groups(hashes, radius: int = 4) -> list[list[int]]:
-    """Connected components (size ≥ 2, sorted) of the graph linking hashes within `radius` bits.
+def component_labels(hashes, radius: int = 4) -> np.ndarray:
+    """Per hash, the smallest index of its connected component (hashes within `radius` bits are linked).
 
-    Identical hashes are merged first, so memory and time stay bounded even when many images share a hash."""
+    Identical hashes are merged first and everything stays in numpy arrays, so memory is a few bytes per item."""
     h = np.asarray(hashes, dtype=np.uint64)
+    if len(h) == 0:
+        return np.zeros(0, dtype=np.int64)
     uniq, inverse = np.unique(h, return_inverse=True)
     uf = _UnionFind(len(uniq))
     for ua, ub in _close_pairs(uniq, radius):
         for a, b in zip(ua.tolist(), ub.tolist(), strict=True):
             uf.union(a, b)
-    groups: dict[int, list[int]] = {}
-    for i, u in enumerate(inverse.tolist()):
-        groups.setdefault(uf.find(u), []).append(i)
-    return sorted((g for g in groups.values() if len(g) > 1), key=lambda g: g[0])
+    roots = np.array([uf.find(u) for u in range(len(uniq))], dtype=np.int64)[inverse]
+    first = np.full(len(uniq), len(h), dtype=np.int64)
+    np.minimum.at(first, roots, np.arange(len(h)))
+    return first[roots]
+
+
+def near_duplicate_groups(hashes, radius: int = 4) -> list[list[int]]:
+    """Connected components (size ≥ 2, sorted) of the graph linking hashes within `radius` bits."""
+    labels = component_labels(hashes, radius)
+    order = np.argsort(labels, kind="stable")
+    bounds = np.flatnonzero(np.diff(labels[order])) + 1
+    return sorted((g.tolist() for g in np.split(order, bounds) if len(g) > 1), key=lambda g: g[0])

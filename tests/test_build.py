@@ -317,3 +317,41 @@ def test_killed_build_resumes_to_identical_output(small_pool, reference, tmp_pat
     assert len(done) >= 3 and not (out / "README.md").exists(), "the build was not interrupted mid-way"
     assert cli_main(cmd[3:]) == 0
     assert tree_digest(out) == tree_digest(reference)
+
+
+def _near_dup_pool(root: Path) -> Path:
+    """A JSONL source: scene A in train, validation (a noisy copy) and test; scene B in train and validation;
+    scene C only in train. Distinct scenes are distinct random textures."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    src = root / "pool" / "dups"
+    (src / "img").mkdir(parents=True)
+    scenes = {name: rng.integers(0, 255, (64, 64, 3), dtype=np.uint8) for name in "ABC"}
+    rows = [("a_train", "A", "train"), ("a_val", "A", "validation"), ("a_test", "A", "test"),
+            ("b_train", "B", "train"), ("b_val", "B", "validation"), ("c_train", "C", "train")]
+    with open(src / "meta.jsonl", "w", encoding="utf-8") as fh:
+        for rid, scene, split in rows:
+            pixels = scenes[scene].astype(int)
+            if split == "validation":  # a near, not exact, duplicate
+                pixels = pixels + rng.integers(-3, 4, pixels.shape)
+            Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).save(src / "img" / f"{rid}.png")
+            fh.write(json.dumps({"id": rid, "image": f"img/{rid}.png", "split": split,
+                                 "caption": "a dense residential area with many roofs and roads"}) + "\n")
+    return root / "pool"
+
+
+def test_near_duplicates_stay_in_one_split(tmp_path):
+    pool = _near_dup_pool(tmp_path)
+    out = build(pool, tmp_path / "on", progress=False)
+    ids = {s: set(datasets.load_dataset(str(tmp_path / "on"), "all", split=s)["id"]) for s in SPLITS}
+    assert ids == {"train": {"dups-c_train"}, "validation": {"dups-b_val"}, "test": {"dups-a_test"}}
+    dropped = out["rejections"]["near_duplicate_split"]
+    assert dropped["count"] == 3 and set(dropped["ids"]) == {"dups-a_train", "dups-a_val", "dups-b_train"}
+    assert out["split_hygiene"] == {"near_dup_radius": 4, "groups_across_splits": 2, "dropped": 3}
+    images = tmp_path / "on" / "raw" / "images" / "dups" / "img"
+    assert sorted(p.name for p in images.iterdir()) == ["a_test_png.jpg", "b_val_png.jpg", "c_train_png.jpg"]  # no orphans
+    assert out["audit"]["warnings"] == [] and out["audit"]["hard_failures"] == []
+    off = build(pool, tmp_path / "off", progress=False, near_dup_radius=-1)
+    assert off["n_records"] == 6 and "near_duplicate_split" not in off["rejections"]
+    assert any("near_duplicates" in w for w in off["audit"]["warnings"])  # the audit still sees them

@@ -59,6 +59,9 @@ def register(subparsers) -> None:
     p.add_argument("--chunk-size", type=int, default=64, help="items per chunk (the unit of resume; default 64)")
     p.add_argument("--seed", type=int, default=0, help="seed of the synthesizer's noise (default 0)")
     p.add_argument("--max-shard-size", default="500MB", help="parquet shard size bound (default 500MB)")
+    p.add_argument("--near-dup-radius", type=int, default=4, metavar="BITS",
+                   help="split hygiene: images within BITS pHash64 bits form one group, kept in its most held-out "
+                        "split (test > validation > train); -1 turns it off (default 4, the FusionRS rule)")
     p.add_argument("--no-audit", action="store_true", help="skip the final audit")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
@@ -74,7 +77,8 @@ def run(args) -> int:
                    resume=args.resume, merge=args.merge, chunk_size=args.chunk_size,
                    synth_opts=_opts(args.synth_opt, "--synth-opt"),
                    rewriter_opts=_opts(args.rewriter_opt, "--rewriter-opt"),
-                   max_shard_size=args.max_shard_size, run_audit=not args.no_audit)
+                   max_shard_size=args.max_shard_size, run_audit=not args.no_audit,
+                   near_dup_radius=args.near_dup_radius)
     if report.get("status") == "partial":
         print(f"shard done; {report['chunks_missing']} of {report['n_chunks']} chunks wait for other shards. "
               f"The last shard to finish merges, or run `monoir build --out {args.out} --merge`.")
