@@ -42,6 +42,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dtype", default=None, choices=["float32", "float16", "bfloat16"],
                    help="weights dtype (default: float32 for CLIP; the VLM adapter's choice for VLMs)")
     p.add_argument("--adapter", default=None, help="PEFT (LoRA) adapter folder or Hub ID applied on top")
+    p.add_argument("--revision", default=None, help="Hub revision (branch, tag or commit) of the model")
+    p.add_argument("--min-pixels", type=int, default=None, help="Qwen-VL: smallest image area in pixels")
+    p.add_argument("--max-pixels", type=int, default=None, help="Qwen-VL: largest image area in pixels "
+                   "(default: the family's quirk, 1280*28*28)")
     p.add_argument("--num-workers", type=int, default=default_workers(),
                    help="DataLoader workers that decode + preprocess images")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
@@ -72,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
     results = run_eval(
         args.model, args.tasks, data=args.data, output=output, adapter=args.adapter, device=args.device,
         dtype=args.dtype, trust_remote_code=args.trust_remote_code, args=recorded,
+        model_options={"revision": args.revision, "min_pixels": args.min_pixels, "max_pixels": args.max_pixels},
         batch_size=args.batch_size, limit=args.limit, num_workers=args.num_workers, seed=args.seed,
         bootstrap=args.bootstrap, use_cache=not args.no_cache, progress=not args.no_progress,
         cache_dir=Path(args.cache_dir) if args.cache_dir else default_cache_dir())

@@ -129,17 +129,21 @@ def get_task(name: str) -> TaskConfig:
 
 
 def load_model(name: str, adapter: str | None = None, device: str = "cpu", dtype: str | None = None,
-               trust_remote_code: bool = False, revision: str | None = None):
-    """Resolve `name` (alias, Hub ID, local dir, open_clip spec) and return its family's adapter."""
+               trust_remote_code: bool = False, revision: str | None = None, min_pixels: int | None = None,
+               max_pixels: int | None = None):
+    """Resolve `name` (alias, Hub ID, local dir, open_clip spec) and return its family's adapter.
+    `min_pixels` / `max_pixels` set a dynamic-resolution VLM's (Qwen-VL) image size range."""
     from harness.models.detect import detect
 
     found = detect(name, revision=revision, trust_remote_code=trust_remote_code)
     if found.family == "clip":
         from harness.models.clip import load_clip
 
+        if min_pixels or max_pixels:
+            raise UserError(f"model {name!r} is a CLIP model: --min-pixels/--max-pixels apply to Qwen-VL models only")
         return load_clip(found, adapter=adapter, device=device, dtype=dtype, trust_remote_code=trust_remote_code)
     from harness.models import vlm
 
     info = found.model_info(adapter=adapter)
     return vlm.load_vlm(found.load_id, info=info, device=device, dtype=dtype, adapter=adapter,
-                        trust_remote_code=trust_remote_code)
+                        trust_remote_code=trust_remote_code, min_pixels=min_pixels, max_pixels=max_pixels)

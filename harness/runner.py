@@ -61,11 +61,13 @@ def write_json(path: Path, obj: dict) -> None:
 
 def run_eval(model, tasks: str | list[str], data: str | None = None, output: str | Path = "results",
              adapter: str | None = None, device: str = "cpu", dtype: str | None = None,
-             trust_remote_code: bool = False, args: dict | None = None, **ctx_options) -> dict:
+             trust_remote_code: bool = False, args: dict | None = None, model_options: dict | None = None,
+             **ctx_options) -> dict:
     """Evaluate `model` on `tasks`; returns the results dict (also written to `output`/results.json).
 
     `model` is a name (alias, Hub ID, folder...) or an already loaded adapter. The embedding cache is keyed by
-    the model's identity on disk, so pass `use_cache=False` for an adapter whose weights changed in memory."""
+    the model's identity on disk, so pass `use_cache=False` for an adapter whose weights changed in memory.
+    `model_options` go to `load_model` (revision, min_pixels, max_pixels)."""
     from harness.data import data_fingerprint, load_task_dataset, resolve_data
     from harness.registry import load_model
     from harness.report import render_markdown
@@ -75,7 +77,8 @@ def run_eval(model, tasks: str | list[str], data: str | None = None, output: str
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     ctx = RunContext(output_dir=output, device=device, dataset_fingerprint=data_fingerprint(data), **ctx_options)
-    adapter_obj = (load_model(model, adapter=adapter, device=device, dtype=dtype, trust_remote_code=trust_remote_code)
+    adapter_obj = (load_model(model, adapter=adapter, device=device, dtype=dtype, trust_remote_code=trust_remote_code,
+                              **(model_options or {}))
                    if isinstance(model, (str, Path)) else model)
     info = adapter_obj.info
     chosen = select_tasks(tasks, info.family)

@@ -143,3 +143,14 @@ def test_user_errors(built_data, tiny_models, tmp_path, capsys):
     assert eval_main(["--model", str(tiny_models("clip")), "--tasks", "retrieval", *common,
                       "--data", str(tmp_path / "missing")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_model_options_reach_the_loader(built_data, tiny_models, tmp_path, capsys):
+    from harness.registry import load_model
+
+    vlm = load_model(str(tiny_models("qwen2_5_vl")), min_pixels=28 * 28, max_pixels=28 * 28 * 4)
+    size = vlm.processor.image_processor.size
+    assert (size["shortest_edge"], size["longest_edge"]) == (28 * 28, 28 * 28 * 4)
+    common = _common(built_data, tmp_path / "x", tmp_path / "c")
+    assert eval_main(["--model", str(tiny_models("clip")), "--tasks", "retrieval", "--max-pixels", "9", *common]) == 2
+    assert "Qwen-VL models only" in capsys.readouterr().err
