@@ -33,18 +33,22 @@ LAYOUT = ["beside a road", "near a lake", "in the north part of the scene", "alo
 
 
 def write_pool(root: Path, n: int, distinct: int) -> Path:
-    """N generic-JSONL records sharing `distinct` tiny images (split 96.6/1.7/1.7 % like paper Table 3)."""
+    """N generic-JSONL records sharing `distinct` tiny random-texture images (split 96.6/1.7/1.7 % like paper
+    Table 3). An image belongs to one split, so the build's split hygiene keeps every record."""
+    import numpy as np
     from PIL import Image
 
     src = root / "rs5m"
     (src / "img").mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
     for i in range(distinct):
-        Image.new("RGB", (16, 16), (i * 37 % 256, i * 91 % 256, i * 53 % 256)).save(src / "img" / f"{i}.jpg")
+        Image.fromarray(rng.integers(0, 255, (16, 16, 3), dtype=np.uint8)).save(src / "img" / f"{i}.jpg")
     with open(src / "data.jsonl", "w") as fh:
         for i in range(n):
-            split = "test" if i % 60 == 0 else "val" if i % 60 == 1 else "train"
+            image = i % distinct
+            split = "test" if image % 60 == 0 else "val" if image % 60 == 1 else "train"
             cap = f"{OBJECTS[i % len(OBJECTS)]} {LAYOUT[(i // 12) % len(LAYOUT)]} with {i % 9 + 2} small cars"
-            fh.write(json.dumps({"id": str(i), "image": f"img/{i % distinct}.jpg", "caption": cap,
+            fh.write(json.dumps({"id": str(i), "image": f"img/{image}.jpg", "caption": cap,
                                  "split": split}) + "\n")
     return root
 

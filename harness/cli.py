@@ -7,7 +7,8 @@ import os
 import sys
 from pathlib import Path
 
-from monoir_rs.errors import UserError, run_command
+from monoir_rs.console import run_command
+from monoir_rs.errors import UserError
 
 EXAMPLES = """examples:
   monoir-eval --model openai-clip-vit-b-32 --tasks retrieval --data ./monoir-rs --output runs/clip-zs

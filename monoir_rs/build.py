@@ -35,7 +35,7 @@ JPEG_QUALITY = 95
 VLM_EVAL_MAX = 500
 MAX_REPORT_IDS = 1000  # ids per rejection reason kept in build_report.json (all are in raw/rejected.jsonl)
 REPORT_VERSION = 1
-SPLITS_BY_HOLDOUT = ("train", "validation", "test")  # a near-duplicate group stays in its rightmost split
+SPLITS_BY_HOLDOUT = ("train", "validation", "test")  # a near-duplicate stays in the rightmost of its splits
 
 
 @dataclass(frozen=True)
@@ -362,7 +362,7 @@ class _Merger:
         self.out, self.raw = out, out / "raw"
         self.radius = near_dup_radius
         self.drop: dict[int, str] = {}  # record-line ordinal -> the held-out split its near-duplicate stays in
-        self.hygiene = {"near_dup_radius": near_dup_radius, "groups_across_splits": 0, "dropped": 0}
+        self.hygiene = {"near_dup_radius": near_dup_radius, "dropped": 0}
         self._ordinal = 0
         db_path = out / ".work" / "merge.sqlite"
         db_path.unlink(missing_ok=True)
@@ -415,13 +415,13 @@ class _Merger:
                 self.clean_test.append((rec["id"], rec["image_path"]))
 
     def plan_split_hygiene(self, paths: list[Path]) -> None:
-        """Pre-pass: link records whose images are within `radius` pHash bits (connected components, the
-        FusionRS rule) and, where a component spans splits, mark the members outside its most held-out split
-        (test > validation > train) to be rejected as `near_duplicate_split`, so a scene never sits in two
-        splits and the held-out sets stay intact. Memory: 17 bytes per record (numpy), ids in SQLite."""
+        """Pre-pass: a record whose image is within `radius` pHash64 bits of an image in a more held-out split
+        (test > validation > train) is marked to be rejected as `near_duplicate_split`, so a scene never sits
+        in two splits and the held-out sets stay intact. Direct neighbours only: a chain of look-alikes (flat
+        water, bare land) cannot pull unrelated train images out. Memory: 17 bytes per record (numpy)."""
         import numpy as np
 
-        from monoir_rs.phash import component_labels
+        from monoir_rs.phash import nearest_rank
 
         if self.radius is None:
             return
@@ -446,16 +446,11 @@ class _Merger:
         self.db.execute("DROP TABLE pre_ids")
         if not hashes:
             return
-        ordinals, ranks = np.asarray(ordinals, dtype=np.int64), np.asarray(ranks, dtype=np.int8)
-        labels = component_labels(np.asarray(hashes, dtype=np.uint64), self.radius)
+        ranks = np.asarray(ranks, dtype=np.int8)
+        nearest = nearest_rank(np.asarray(hashes, dtype=np.uint64), ranks, self.radius)
         del hashes
-        top = np.full(len(labels), -1, dtype=np.int8)
-        low = np.full(len(labels), 127, dtype=np.int8)
-        np.maximum.at(top, labels, ranks)
-        np.minimum.at(low, labels, ranks)
-        self.hygiene["groups_across_splits"] = int(np.count_nonzero(top > low))
-        for i in np.flatnonzero(ranks < top[labels]).tolist():
-            self.drop[int(ordinals[i])] = SPLITS_BY_HOLDOUT[int(top[labels[i]])]
+        for i in np.flatnonzero(ranks < nearest).tolist():
+            self.drop[ordinals[i]] = SPLITS_BY_HOLDOUT[int(nearest[i])]
 
     def add_chunk(self, path: Path) -> None:
         with open(path, encoding="utf-8") as fh:

@@ -8,7 +8,7 @@ import argparse
 import importlib
 import sys
 
-from monoir_rs.errors import run_command
+from monoir_rs.console import run_command
 
 # name -> (module, one-line help). Adding a command is one line here plus one module.
 COMMANDS: dict[str, tuple[str, str]] = {

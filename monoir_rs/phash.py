@@ -114,6 +114,25 @@ def component_labels(hashes, radius: int = 4) -> np.ndarray:
     return first[roots]
 
 
+def nearest_rank(hashes, ranks, radius: int = 4) -> np.ndarray:
+    """Per item, the highest `rank` among items whose hash is within `radius` bits of its own (itself included).
+
+    Direct neighbours only (not connected components), so a chain of look-alikes cannot pull in unrelated
+    images; numpy arrays throughout."""
+    h = np.asarray(hashes, dtype=np.uint64)
+    r = np.asarray(ranks, dtype=np.int64)
+    if len(h) == 0:
+        return np.zeros(0, dtype=np.int64)
+    uniq, inverse = np.unique(h, return_inverse=True)
+    top = np.full(len(uniq), np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(top, inverse, r)
+    best = top.copy()
+    for ua, ub in _close_pairs(uniq, radius):
+        np.maximum.at(best, ua, top[ub])
+        np.maximum.at(best, ub, top[ua])
+    return best[inverse]
+
+
 def near_duplicate_groups(hashes, radius: int = 4) -> list[list[int]]:
     """Connected components (size ≥ 2, sorted) of the graph linking hashes within `radius` bits."""
     labels = component_labels(hashes, radius)

@@ -15,7 +15,7 @@ from PIL import Image
 from monoir_rs.audit import MANIFEST, audit, format_report, write_manifest
 from monoir_rs.cli import main as cli_main
 from monoir_rs.errors import UserError
-from monoir_rs.phash import near_duplicate_groups, near_duplicate_pairs, phash
+from monoir_rs.phash import near_duplicate_groups, near_duplicate_pairs, nearest_rank, phash
 
 SCHEMA = pa.schema([("id", pa.string()), ("image", pa.struct([("bytes", pa.binary()), ("path", pa.string())])),
                     ("image_path", pa.string()), ("caption", pa.string()), ("source", pa.string()),
@@ -245,3 +245,16 @@ def test_near_duplicate_groups_vs_brute_force():
     groups = near_duplicate_groups(h, 4)
     assert [3, 10, 11, 12, 13, 20, 21] in groups and [40, 41] in groups
     assert not any(30 in g for g in groups)
+
+
+def test_nearest_rank_vs_brute_force():
+    rng = np.random.default_rng(7)
+    base = rng.integers(0, 2**63, 6, dtype=np.uint64)
+    # clusters of look-alikes (a few flipped bits, some chains longer than the radius) plus exact repeats
+    h = [int(b) ^ (1 << int(k)) ^ (1 << int(j)) for b in base for k, j in rng.integers(0, 64, (8, 2))]
+    h += h[:5]
+    ranks = rng.integers(0, 3, len(h))
+    got = nearest_rank(h, ranks, 4)
+    for i, hi in enumerate(h):
+        assert got[i] == max(int(r) for hj, r in zip(h, ranks, strict=True) if bin(hi ^ hj).count("1") <= 4)
+    assert (got > ranks).any() and (got == ranks).any()  # both cases are exercised

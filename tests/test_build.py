@@ -348,7 +348,7 @@ def test_near_duplicates_stay_in_one_split(tmp_path):
     assert ids == {"train": {"dups-c_train"}, "validation": {"dups-b_val"}, "test": {"dups-a_test"}}
     dropped = out["rejections"]["near_duplicate_split"]
     assert dropped["count"] == 3 and set(dropped["ids"]) == {"dups-a_train", "dups-a_val", "dups-b_train"}
-    assert out["split_hygiene"] == {"near_dup_radius": 4, "groups_across_splits": 2, "dropped": 3}
+    assert out["split_hygiene"] == {"near_dup_radius": 4, "dropped": 3}
     images = tmp_path / "on" / "raw" / "images" / "dups" / "img"
     assert sorted(p.name for p in images.iterdir()) == ["a_test_png.jpg", "b_val_png.jpg", "c_train_png.jpg"]  # no orphans
     assert out["audit"]["warnings"] == [] and out["audit"]["hard_failures"] == []

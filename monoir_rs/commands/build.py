@@ -60,8 +60,8 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the synthesizer's noise (default 0)")
     p.add_argument("--max-shard-size", default="500MB", help="parquet shard size bound (default 500MB)")
     p.add_argument("--near-dup-radius", type=int, default=4, metavar="BITS",
-                   help="split hygiene: images within BITS pHash64 bits form one group, kept in its most held-out "
-                        "split (test > validation > train); -1 turns it off (default 4, the FusionRS rule)")
+                   help="split hygiene: a record whose image is within BITS pHash64 bits of an image in a more "
+                        "held-out split (test > validation > train) is dropped; -1 turns it off (default 4)")
     p.add_argument("--no-audit", action="store_true", help="skip the final audit")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
