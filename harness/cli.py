@@ -65,8 +65,8 @@ def _slug(name: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from harness.context import default_cache_dir
-    from harness.report import compare, print_markdown, render_compare_markdown, render_markdown
-    from harness.runner import run_eval, write_json
+    from harness.report import compare, load_results, print_markdown, render_markdown, write_comparison
+    from harness.runner import run_eval
 
     if args.limit is not None and args.limit <= 0:
         raise UserError("--limit must be a positive number of items")
@@ -83,13 +83,7 @@ def run(args: argparse.Namespace) -> int:
         cache_dir=Path(args.cache_dir) if args.cache_dir else default_cache_dir())
     md = render_markdown(results)
     if args.compare_to:
-        from harness.report import load_results
-
-        cmp = compare(load_results(args.compare_to), results)
-        write_json(output / "comparison.json", cmp)
-        cmp_md = render_compare_markdown(cmp)
-        (output / "comparison.md").write_text(cmp_md, encoding="utf-8")
-        md += "\n" + cmp_md
+        md += "\n" + write_comparison(compare(load_results(args.compare_to), results), output)
     if not args.quiet:
         print_markdown(md)
         print(f"results written to {output / 'results.json'}", file=sys.stderr)

@@ -127,3 +127,16 @@ def print_markdown(text: str) -> None:
     console = Console()
     console.width = max(console.width, 120)  # the retrieval table (7 metrics + CIs) needs ~120 columns
     console.print(Markdown(text))
+
+
+def write_comparison(cmp: dict, out: Path) -> str:
+    """Write comparison.json, comparison.md and comparison.png (Δ bars) into `out`; returns the markdown."""
+    from harness.runner import write_json
+    from monoir_rs.plots import comparison_figure
+
+    out.mkdir(parents=True, exist_ok=True)
+    md = render_compare_markdown(cmp)
+    write_json(out / "comparison.json", cmp)
+    (out / "comparison.md").write_text(md, encoding="utf-8")
+    comparison_figure(cmp, out / "comparison.png")
+    return md

@@ -107,4 +107,7 @@ def run_eval(model, tasks: str | list[str], data: str | None = None, output: str
         results["tasks"][task.name] = evaluator.evaluate(task, adapter_obj, datasets_by_split[key], ctx)
         write_json(output / "results.json", results)
         (output / "results.md").write_text(render_markdown(results), encoding="utf-8")
+    from monoir_rs.plots import results_figure
+
+    results_figure(results, output / "results.png")
     return results

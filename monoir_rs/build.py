@@ -510,6 +510,29 @@ def vlm_eval_ids(clean_test: list[tuple[str, str]], k: int = VLM_EVAL_MAX) -> li
     return sorted(random.Random(0).sample(pool, min(k, len(pool))))
 
 
+PREVIEW = "preview.png"
+
+
+def write_preview(out: Path, per_source: int = 2, max_rows: int = 10) -> str | None:
+    """OUT/preview.png: the first `per_source` clean_test records of each source, IR image and IR-aware caption
+    (only the release's own content: no RGB source image, whose licence may forbid redistribution).
+    Returns the file name, or None when there is nothing to show."""
+    from PIL import Image
+
+    from monoir_rs.plots import contact_sheet
+
+    picked: dict[str, list[dict]] = defaultdict(list)
+    with open(out / "raw" / "records.jsonl", encoding="utf-8") as fh:
+        for line in fh:
+            rec = json.loads(line)
+            if rec["split"] == "test" and not is_rgb_path(rec["image_path"]) and len(picked[rec["source"]]) < per_source:
+                picked[rec["source"]].append(rec)
+    rows = [{"image": Image.open(out / "raw" / rec["image_path"]).convert("L"), "caption": rec["caption"],
+             "title": f"{rec['source']} / {rec.get('scene_class') or '-'}"}
+            for rec in [r for recs in picked.values() for r in recs][:max_rows]]
+    return PREVIEW if contact_sheet(rows, out / PREVIEW, columns=5) else None
+
+
 # --- driver --------------------------------------------------------------------------------------------------
 
 def _missing_chunks(out: Path, n_chunks: int) -> list[int]:
@@ -588,6 +611,7 @@ def _finish(out: Path, stages: Stages, plan: dict, times: dict, progress: bool, 
         merger.add_chunk(chunk_file(out, k))
     summary = merger.finish()
     summary["split_hygiene"] = merger.hygiene
+    summary["preview"] = write_preview(out)
     times["merge_s"] = time.perf_counter() - t
     t = time.perf_counter()
     exported = hub.export(out, hub.build_configs(merger.counts), max_shard_size=max_shard_size, progress=progress)

@@ -349,7 +349,7 @@ def render_card(report: dict, exported: dict | None = None, audit: dict | None =
         config_rows=config_rows, source_rows=[{"name": s, **report["counts"][s]} for s in ordered_sources(report["counts"])],
         clean=report["clean_test"], vlm_eval=report["vlm_eval"],
         audit={"hard_failures": audit.get("hard_failures", []), "summary": _audit_summary(audit)} if audit else None,
-        source_citations=cites)
+        source_citations=cites, preview=report.get("preview"))
 
 
 def write_card(data_dir, report: dict, exported: dict | None = None, audit: dict | None = None,

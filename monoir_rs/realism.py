@@ -230,7 +230,7 @@ def realism(real, synthetic, baseline=None, fid: bool = True, inception_weights=
     model = load_inception(inception_weights, device) if fid else None
     p_real = normalize(gray_histogram(files["real"], progress))
     real_feats = inception_features(files["real"], model, device, batch_size, progress) if fid else None
-    out: dict = {"real": {"dir": str(real), "n": len(files["real"])},
+    out: dict = {"real": {"dir": str(real), "n": len(files["real"]), "histogram": p_real.tolist()},
                  "settings": {"eps": EPS, "bins": BINS, "range": [0, 255], "log": "natural",
                               "kl_direction": "KL(real || set)", "histogram": "pooled over all pixels of a set",
                               "fid": ("torchvision Inception-v3 IMAGENET1K_V1 pool features (2048-d); grayscale "
@@ -241,7 +241,8 @@ def realism(real, synthetic, baseline=None, fid: bool = True, inception_weights=
         if name not in files:
             continue
         q = normalize(gray_histogram(files[name], progress))
-        row = {"dir": str(sets[name]), "n": len(files[name]), "fid": None, **histogram_metrics(p_real, q)}
+        row = {"dir": str(sets[name]), "n": len(files[name]), "fid": None, **histogram_metrics(p_real, q),
+               "histogram": q.tolist()}
         if fid:
             feats = inception_features(files[name], model, device, batch_size, progress)
             row["fid"] = fid_from_features(real_feats, feats)
@@ -253,6 +254,16 @@ def realism(real, synthetic, baseline=None, fid: bool = True, inception_weights=
 
 
 LABELS = {"synthetic": "Synthetic IR", "baseline": "RGB-to-gray baseline"}
+
+
+def plot(result: dict, path) -> Path:
+    """The normalised histograms of the real set and each compared set, overlaid (PNG)."""
+    from monoir_rs.plots import histograms
+
+    curves = {f"Real IR (n={result['real']['n']})": result["real"]["histogram"]}
+    curves.update({f"{label} (n={result[k]['n']})": result[k]["histogram"] for k, label in LABELS.items()
+                   if k in result})
+    return histograms(curves, path)
 
 
 def format_table(result: dict) -> str:

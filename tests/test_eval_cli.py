@@ -53,6 +53,10 @@ def test_transformers_clip_end_to_end(built_data, tiny_models, tmp_path):
     assert m["t2i_r10"] == pytest.approx(100 * np.mean(t2i <= 10))
     md = (out / "results.md").read_text()
     assert "i2t_r1" in md and "rs5m" in md and "95% CI" in md
+    from PIL import Image
+
+    with Image.open(out / "results.png") as fig:  # the R@k bars, pooled and per source
+        assert fig.format == "PNG" and fig.width > 600
 
 
 def test_open_clip_end_to_end_via_monoir_eval(built_data, tiny_models, tmp_path):
@@ -118,6 +122,7 @@ def test_compare_command_and_flag(built_data, tiny_models, tmp_path):
         assert cmp["tasks"]["retrieval"]["metrics"][k]["delta"] == pytest.approx(rb[k] - ra[k])
     assert json.loads((b / "comparison.json").read_text()) == cmp
     assert "Δ" in (tmp_path / "cmp" / "comparison.md").read_text()
+    assert (tmp_path / "cmp" / "comparison.png").stat().st_size > 0 and (b / "comparison.png").is_file()
 
 
 def test_compare_names_the_adapter():

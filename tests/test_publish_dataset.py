@@ -34,7 +34,9 @@ def test_folder_card_and_checksums(published):
     data, out = published
     folder = out["folder"]
     names = {p for p, _ in out["files"]}
-    assert names == {"README.md", "LICENSE", "SHA256SUMS", "audit_report.json", "build_report.json"} | _parquets(data)
+    assert names == {"README.md", "LICENSE", "SHA256SUMS", "audit_report.json", "build_report.json",
+                     "preview.png"} | _parquets(data)
+    assert "](preview.png)" in (folder / "README.md").read_text()  # the card shows the preview it ships
     assert not any(n.startswith("raw/") for n in names)  # the raw release only on request
     assert str(folder / "README.md") in out["listing"] and "--include-raw" in out["listing"]
     # SHA256SUMS: every uploaded file except itself and the audit report it is checked by

@@ -147,9 +147,12 @@ def test_fid_with_weights_file(tmp_path, random_inception):
     out = tmp_path / "r.json"
     rc = cli_main(["realism", "--real", str(real), "--synthetic", str(syn), "--baseline", str(real),
                    "--inception-weights", str(random_inception), "--json", str(out), "--no-progress",
-                   "--batch-size", "4"])
+                   "--batch-size", "4", "--plot", str(tmp_path / "hist.png")])
     assert rc == 0
     res = json.loads(out.read_text())
+    assert (tmp_path / "hist.png").stat().st_size > 0
+    assert res["baseline"]["histogram"] == res["real"]["histogram"] and sum(res["synthetic"]["histogram"]) == \
+        pytest.approx(1.0)
     for key in ("fid", "kl", "js", "chi2", "hi"):
         assert key in res["synthetic"] and key in res["baseline"]
     assert abs(res["baseline"]["fid"]) < 1e-6 * res["synthetic"]["fid"]  # the baseline here *is* the real set

@@ -41,3 +41,24 @@ def test_unknown_kind():
 
     with pytest.raises(UserError, match="open_clip"):
         make_tiny("bert", "/nonexistent")
+
+
+def test_learn_bpe_merges_most_frequent_then_lexicographic():
+    from collections import Counter
+
+    from harness.models.tiny.common import learn_bpe
+
+    vocab, merges = learn_bpe(Counter({("a", "b", "c"): 2, ("b", "c"): 2, ("a", "b"): 1}), 6, ["<pad>"])
+    assert merges == [("b", "c"), ("a", "bc")] and vocab == {"<pad>": 0, "a": 1, "b": 2, "c": 3, "bc": 4, "abc": 5}
+    _, merges = learn_bpe(Counter({("x", "y"): 1, ("u", "v"): 1}), 10)
+    assert merges == [("u", "v"), ("x", "y")]  # a tie goes to the smaller pair
+
+
+def test_tiny_tokenizer_is_the_same_in_every_process(tmp_path):
+    import subprocess
+    import sys
+
+    code = "import sys; from harness.models.tiny import make_tiny; make_tiny('llava', sys.argv[1])"
+    for name in ("a", "b"):
+        subprocess.run([sys.executable, "-c", code, str(tmp_path / name)], check=True, capture_output=True)
+    assert (tmp_path / "a" / "tokenizer.json").read_bytes() == (tmp_path / "b" / "tokenizer.json").read_bytes()

@@ -116,6 +116,7 @@ def test_training_record(trained):
     assert rec["hyperparameters"]["captions"] == "ir" and rec["hyperparameters"]["weight_decay"] == 0.1
     assert rec["data"]["fingerprint"] and rec["versions"]["torch"]
     assert len(rec["history"]) == rec["hyperparameters"]["epochs"]  # one validation per epoch
+    assert (out / "training_curves.png").stat().st_size > 0
 
 
 def test_open_clip_lock_text_tower_and_format(built_data, tiny_models, tmp_path):

@@ -22,15 +22,15 @@ def register(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from harness.report import compare, load_results, print_markdown, render_compare_markdown
-    from harness.runner import write_json
+    from harness.report import (
+        compare,
+        load_results,
+        print_markdown,
+        render_compare_markdown,
+        write_comparison,
+    )
 
     cmp = compare(load_results(args.a), load_results(args.b))
-    md = render_compare_markdown(cmp)
-    if args.output:
-        out = Path(args.output)
-        out.mkdir(parents=True, exist_ok=True)
-        write_json(out / "comparison.json", cmp)
-        (out / "comparison.md").write_text(md, encoding="utf-8")
+    md = write_comparison(cmp, Path(args.output)) if args.output else render_compare_markdown(cmp)
     print_markdown(md)
     return 0

@@ -25,6 +25,7 @@ def register(subparsers) -> None:
     p.add_argument("--synthetic", required=True, metavar="DIR", help="synthetic infrared images")
     p.add_argument("--baseline", metavar="DIR", help="baseline images, e.g. RGB-to-gray (or the RGB images)")
     p.add_argument("--json", metavar="PATH", help="write {synthetic|baseline: {fid, kl, js, chi2, hi}, ...}")
+    p.add_argument("--plot", metavar="PATH", help="write the overlaid grayscale histograms as a PNG")
     p.add_argument("--no-fid", action="store_true", help="histogram metrics only (no Inception weights needed)")
     p.add_argument("--inception-weights", metavar="PATH",
                    help="Inception-v3 state dict (.pth or .safetensors); default: torchvision's cache")
@@ -38,7 +39,7 @@ def run(args) -> int:
     import json
     from pathlib import Path
 
-    from monoir_rs.realism import format_table, realism
+    from monoir_rs.realism import format_table, plot, realism
 
     result = realism(args.real, args.synthetic, args.baseline, fid=not args.no_fid,
                      inception_weights=args.inception_weights, device=args.device, batch_size=args.batch_size,
@@ -48,4 +49,6 @@ def run(args) -> int:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(result, indent=1) + "\n")
         print(f"wrote {args.json}")
+    if args.plot:
+        print(f"wrote {plot(result, args.plot)}")
     return 0

@@ -20,7 +20,7 @@ from monoir_rs.publish.model import HUB_ID
 from monoir_rs.schema import SOURCES as SOURCE_NAMES
 
 RESTRICTED_FIELD = "source_caption"
-TOP_FILES = ("build_report.json",)
+TOP_FILES = ("build_report.json", "preview.png")  # copied when present (the card shows preview.png)
 
 
 def restricted_sources() -> list[str]:
@@ -137,7 +137,9 @@ def publish_dataset(data, repo_id: str, *, folder=None, dry_run: bool = False, p
                 else:
                     F.link_or_copy(p, dst)
     report = json.loads((data / "build_report.json").read_text(encoding="utf-8"))
-    F.link_or_copy(data / "build_report.json", out / "build_report.json")
+    for name in TOP_FILES:
+        if (data / name).is_file():
+            F.link_or_copy(data / name, out / name)
     if (data / "LICENSE").is_file():
         F.link_or_copy(data / "LICENSE", out / "LICENSE")
     else:

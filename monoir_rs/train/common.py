@@ -86,13 +86,16 @@ def count_params(model) -> int:
 
 def write_training_json(out: Path, record: dict) -> Path:
     """Write OUT/monoir_training.json atomically (docs/DESIGN.md: recipe, base model, data, hparams, seed,
-    best epoch/step and val mR, library versions)."""
+    best epoch/step and val mR, library versions) and OUT/training_curves.png from its history."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     full = {"schema_version": 1, "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "versions": versions(), **record}
     path = out / TRAINING_JSON
     write_json_atomic(path, full)
+    from monoir_rs.plots import training_curves
+
+    training_curves(full, out / "training_curves.png")
     return path
 
 

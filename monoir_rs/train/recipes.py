@@ -52,7 +52,7 @@ _CLIP_IDS = {
     "chendelong/remoteclip": "remoteclip-vit-b-32",
 }
 DEFAULT_CLIP = ClipRecipe("default (unknown backbone: B/32-family settings)", epochs=2, batch_size=256, lr=2e-6)
-TINY_CLIP = ClipRecipe("tiny (offline demo)", epochs=20, batch_size=16, lr=5e-3, warmup_steps=10)
+TINY_CLIP = ClipRecipe("tiny (offline demo)", epochs=20, batch_size=16, lr=2e-3, warmup_steps=10)
 
 
 def clip_recipe(name: str, model_id: str | None = None, n_params: int | None = None, stage: int = 1) -> ClipRecipe:

@@ -269,7 +269,7 @@ def train_vlm(args: VlmTrainArgs) -> dict:
         "hyperparameters": hp, "seed": args.seed,
         "best": {"selection": "final-epoch adapter (Table 5)", "step": state.global_step,
                  "epoch": state.epoch, "train_loss": getattr(result, "training_loss", None)},
-        "log_history": state.log_history[-50:], "completed": finished, "resumed_from": resume,
+        "log_history": state.log_history, "completed": finished, "resumed_from": resume,
         "steps_this_call": steps.done,
         "train_seconds_this_call": round(time.time() - t0, 1)}
     if not finished:

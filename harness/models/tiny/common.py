@@ -1,12 +1,15 @@
 """Shared pieces of the tiny offline models: caption-like text and a locally trained BPE tokenizer.
 
 Nothing here touches the network: the corpus is generated from a built-in vocabulary of remote-sensing and
-infrared words (deterministic for a seed), and tokenizers are trained with the `tokenizers` library.
+infrared words (deterministic for a seed). Tokenizers are `tokenizers` BPE models whose merges are learned here
+(`learn_bpe`) with a fixed tie-break, because the `tokenizers` BpeTrainer numbers equally frequent symbols in
+hash-map order, so its vocabulary (and every test number that depends on it) changed from run to run.
 """
 
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Iterable, Sequence
 
 SCENES = ("airport", "harbor", "farmland", "forest", "river", "lake", "beach", "bridge", "stadium", "parking lot",
@@ -72,7 +75,7 @@ def train_bpe_tokenizer(texts: Iterable[str], vocab_size: int = 1000,
     pre-tokenization with `unk_token` (Llama/T5-like vocabularies). `end_of_word_suffix="</w>"` gives the CLIP
     BPE convention. Special tokens get the first ids, in the given order.
     """
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers
 
     model_kwargs = {"end_of_word_suffix": end_of_word_suffix} if end_of_word_suffix else {}
     if not byte_level and unk_token:
@@ -92,8 +95,52 @@ def train_bpe_tokenizer(texts: Iterable[str], vocab_size: int = 1000,
             tok.pre_tokenizer = pre_tokenizers.Metaspace()
             tok.decoder = decoders.Metaspace()
         alphabet = []
-    trainer_kwargs = {"end_of_word_suffix": end_of_word_suffix} if end_of_word_suffix else {}
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=list(special_tokens),
-                                  initial_alphabet=alphabet, show_progress=False, **trainer_kwargs)
-    tok.train_from_iterator(list(texts), trainer=trainer)
+    words: Counter = Counter()
+    for text in texts:
+        for word, _ in tok.pre_tokenizer.pre_tokenize_str(tok.normalizer.normalize_str(text)):
+            symbols = list(word)
+            if end_of_word_suffix:
+                symbols[-1] += end_of_word_suffix
+            words[tuple(symbols)] += 1
+    vocab, merges = learn_bpe(words, vocab_size, special_tokens, alphabet)
+    bpe = models.BPE(vocab=vocab, merges=merges, **model_kwargs)
+    tok.model = bpe
+    tok.add_special_tokens(list(special_tokens))
     return tok
+
+
+def learn_bpe(words: Counter, vocab_size: int, special_tokens: Sequence[str] = (),
+              alphabet: Iterable[str] = ()) -> tuple[dict[str, int], list[tuple[str, str]]]:
+    """BPE merges over `words` ({tuple of symbols: count}): repeatedly merge the most frequent adjacent pair,
+    ties broken by the pair itself (lexicographic), until `vocab_size`. Ids: special tokens, then the sorted
+    base symbols, then merges in order. Deterministic for a given input."""
+    vocab = {t: i for i, t in enumerate(special_tokens)}
+    for sym in sorted(set(alphabet) | {c for w in words for c in w}):
+        vocab.setdefault(sym, len(vocab))
+    merges: list[tuple[str, str]] = []
+    words = dict(words)
+    while len(vocab) < vocab_size:
+        pairs: Counter = Counter()
+        for w, n in words.items():
+            for pair in zip(w, w[1:], strict=False):
+                pairs[pair] += n
+        if not pairs:
+            break
+        best = min(pairs, key=lambda pr: (-pairs[pr], pr))
+        merged = best[0] + best[1]
+        merges.append(best)
+        vocab.setdefault(merged, len(vocab))
+        words = {_merge(w, best, merged): n for w, n in words.items()}
+    return vocab, merges
+
+
+def _merge(word: tuple[str, ...], pair: tuple[str, str], merged: str) -> tuple[str, ...]:
+    out, i = [], 0
+    while i < len(word):
+        if i + 1 < len(word) and (word[i], word[i + 1]) == pair:
+            out.append(merged)
+            i += 2
+        else:
+            out.append(word[i])
+            i += 1
+    return tuple(out)
