@@ -131,6 +131,7 @@ def print_markdown(text: str) -> None:
 
 def write_comparison(cmp: dict, out: Path) -> str:
     """Write comparison.json, comparison.md and comparison.png (Δ bars) into `out`; returns the markdown."""
+    from harness.lm_eval_bridge import METRIC_AGG
     from harness.runner import write_json
     from monoir_rs.plots import comparison_figure
 
@@ -138,5 +139,5 @@ def write_comparison(cmp: dict, out: Path) -> str:
     md = render_compare_markdown(cmp)
     write_json(out / "comparison.json", cmp)
     (out / "comparison.md").write_text(md, encoding="utf-8")
-    comparison_figure(cmp, out / "comparison.png")
+    comparison_figure(cmp, out / "comparison.png", {m for m, (_, higher) in METRIC_AGG.items() if not higher})
     return md

@@ -419,6 +419,8 @@ class _Merger:
         (test > validation > train) is marked to be rejected as `near_duplicate_split`, so a scene never sits
         in two splits and the held-out sets stay intact. Direct neighbours only: a chain of look-alikes (flat
         water, bare land) cannot pull unrelated train images out. Memory: 17 bytes per record (numpy)."""
+        from array import array
+
         import numpy as np
 
         from monoir_rs.phash import nearest_rank
@@ -427,7 +429,7 @@ class _Merger:
             return
         rank = {s: i for i, s in enumerate(SPLITS_BY_HOLDOUT)}
         self.db.execute("CREATE TEMP TABLE pre_ids (id TEXT PRIMARY KEY)")
-        ordinals, hashes, ranks = [], [], []
+        ordinals, hashes, ranks = array("q"), array("Q"), array("b")  # 17 bytes per record
         ordinal = 0
         for path in paths:
             with open(path, encoding="utf-8") as fh:
@@ -446,8 +448,8 @@ class _Merger:
         self.db.execute("DROP TABLE pre_ids")
         if not hashes:
             return
-        ranks = np.asarray(ranks, dtype=np.int8)
-        nearest = nearest_rank(np.asarray(hashes, dtype=np.uint64), ranks, self.radius)
+        ranks = np.frombuffer(ranks, dtype=np.int8)
+        nearest = nearest_rank(np.frombuffer(hashes, dtype=np.uint64), ranks, self.radius)
         del hashes
         for i in np.flatnonzero(ranks < nearest).tolist():
             self.drop[ordinals[i]] = SPLITS_BY_HOLDOUT[int(nearest[i])]

@@ -76,8 +76,9 @@ def results_figure(results: dict, path) -> Path | None:
     return _save(fig, path)
 
 
-def comparison_figure(cmp: dict, path) -> Path | None:
-    """Δ (B − A) of every shared metric, one horizontal bar per task/metric (green up, red down)."""
+def comparison_figure(cmp: dict, path, lower_is_better=frozenset()) -> Path | None:
+    """Δ (B − A) of every shared metric, one horizontal bar per task/metric: green where B is better, red where
+    it is worse (a metric in `lower_is_better` improves when it goes down)."""
     rows = [(f"{task}: {metric}", v["delta"]) for task, entry in cmp.get("tasks", {}).items()
             for metric, v in entry["metrics"].items() if isinstance(v.get("delta"), (int, float))
             and not metric.endswith("_n")]
@@ -86,12 +87,13 @@ def comparison_figure(cmp: dict, path) -> Path | None:
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7, 0.28 * len(rows) + 1.2))
     labels, deltas = zip(*rows, strict=True)
-    ax.barh(range(len(rows)), deltas, color=["tab:green" if d >= 0 else "tab:red" for d in deltas])
+    better = [(d <= 0) if label.split(": ", 1)[1] in lower_is_better else (d >= 0) for label, d in rows]
+    ax.barh(range(len(rows)), deltas, color=["tab:green" if b else "tab:red" for b in better])
     ax.set_yticks(range(len(rows)), labels, fontsize=8)
     ax.invert_yaxis()
     ax.axvline(0, color="black", linewidth=0.8)
-    ax.set(xlabel="Δ (B − A)", title=f"{cmp.get('b')} vs {cmp.get('a')}")
-    ax.title.set_fontsize(9)
+    ax.set(xlabel="Δ (B − A); green: B better", title=textwrap.fill(f"B = {cmp.get('b')}  vs  A = {cmp.get('a')}", 70))
+    ax.title.set_fontsize(8)
     return _save(fig, path)
 
 

@@ -45,9 +45,15 @@ def test_results_and_comparison_figures(tmp_path):
     assert two_panels.shape[1] > 1.5 * one_panel.shape[1]
     cmp = {"a": "zs", "b": "ft", "tasks": {"retrieval": {"metrics": {
         "mR": {"a": 1.0, "b": 3.0, "delta": 2.0}, "i2t_r1": {"a": 2.0, "b": 1.0, "delta": -1.0}}}}}
-    img = _pixels(plots.comparison_figure(cmp, tmp_path / "c.png"))
-    red, green = (img == (214, 39, 40)).all(-1).sum(), (img == (44, 160, 44)).all(-1).sum()
+
+    def colours(lower_is_better=frozenset()):
+        img = _pixels(plots.comparison_figure(cmp, tmp_path / "c.png", lower_is_better))
+        return (img == (214, 39, 40)).all(-1).sum(), (img == (44, 160, 44)).all(-1).sum()
+
+    red, green = colours()
     assert red > 0 and green > red  # one loss (red), one bigger gain (green)
+    red, green = colours({"i2t_r1", "mR"})  # if both were lower-is-better: the gain is bad, the drop good
+    assert green > 0 and red > green
 
 
 def test_training_curves_both_recipes(tmp_path):
