@@ -1,14 +1,13 @@
-"""Paper-style VLM tables from several results.json: per task averaged over backbones (Table 9) and per task x
-backbone (Table 16). Rows are plain dicts (report-friendly); `markdown` renders them.
+"""Paper-style tables from several results.json: CLIP retrieval per backbone (Tables 6/13), VLM diagnostics per
+task averaged over backbones (Table 9) and per task x backbone (Table 16). Rows are plain dicts
+(report-friendly); `markdown` renders them.
 
-    python -m harness.tables runs/qwen/results.json runs/llava/results.json     # prints both tables
+    monoir tables runs/clip-b32 runs/remoteclip runs/qwen runs/llava         # prints every table that applies
 """
 
 from __future__ import annotations
 
-import json
 import sys
-from pathlib import Path
 
 from harness.metrics.lexical import LEXICAL_METRICS
 
@@ -22,18 +21,29 @@ EXTRA = {"empty_rate": "Empty/failed ↓", "scene_accuracy": "Scene acc. ↑"}
 
 def load_results(paths) -> list[dict]:
     """results.json files (or folders holding one), in the given order."""
-    out = []
-    for p in paths:
-        p = Path(p)
-        p = p / "results.json" if p.is_dir() else p
-        out.append(json.loads(p.read_text(encoding="utf-8")))
-    return out
+    from harness.report import load_results as load_one
+
+    return [load_one(p) for p in paths]
 
 
 def _backbone(res: dict) -> str:
-    m = res.get("model", {})
-    name = m.get("name") or m.get("id") or "?"
-    return f"{name} + {Path(str(m['adapter'])).name}" if m.get("adapter") else name
+    from harness.report import model_label
+
+    return model_label(res)
+
+
+RETRIEVAL_COLUMNS = ("i2t_r1", "i2t_r5", "i2t_r10", "t2i_r1", "t2i_r5", "t2i_r10", "mR")
+
+
+def retrieval_table(results: list[dict]) -> list[dict]:
+    """Tables 6/13: one row per CLIP backbone with the pooled clean_test R@k and mR."""
+    rows = []
+    for res in results:
+        block = res.get("tasks", {}).get("retrieval")
+        if block:
+            rows.append({"backbone": _backbone(res), "n": block.get("n"),
+                         **{c: block.get("metrics", {}).get(c) for c in RETRIEVAL_COLUMNS}})
+    return rows
 
 
 def _ordered_tasks(results: list[dict]) -> list[str]:
@@ -99,12 +109,22 @@ def markdown(rows: list[dict], digits: int = 2) -> str:
 
 
 def vlm_tables_markdown(results: list[dict]) -> str:
-    """Both tables, as report.py / `monoir compare` can embed them."""
+    """Both VLM tables, as report.py / `monoir compare` can embed them."""
     out = "### VLM diagnostics averaged over backbones (paper Table 9)\n\n" + markdown(task_table(results, True))
     if len(results) > 1:
         out += "\n### VLM diagnostics per backbone (paper Table 16)\n\n" + markdown(backbone_table(results, True), 1)
     return out
 
 
+def tables_markdown(results: list[dict]) -> str:
+    """Every table that applies to `results`: retrieval per backbone, then the VLM tables."""
+    parts = []
+    if any("retrieval" in r.get("tasks", {}) for r in results):
+        parts.append("### Retrieval on clean_test per backbone (paper Tables 6/13)\n\n" + markdown(retrieval_table(results)))
+    if _ordered_tasks(results):
+        parts.append(vlm_tables_markdown(results))
+    return "\n".join(parts) or "_no results to tabulate_\n"
+
+
 if __name__ == "__main__":
-    print(vlm_tables_markdown(load_results(sys.argv[1:])))
+    print(tables_markdown(load_results(sys.argv[1:])))

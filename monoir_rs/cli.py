@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tiny-model": ("harness.commands.tiny_model", "write a tiny random-weight model for offline tests"),
     "eval": ("harness.cli", "evaluate a model on MonoIR-RS tasks (same as monoir-eval)"),
     "compare": ("harness.commands.compare", "put results side by side with deltas (zero-shot vs fine-tuned)"),
+    "tables": ("harness.commands.tables", "the paper's tables (retrieval per backbone, Tables 9/16) from several runs"),
     "convert": ("harness.commands.convert", "convert GeoChat / H2RSVLM (original LLaVA) checkpoints to llava-hf"),
     "train": ("monoir_rs.commands.train", "the paper's fine-tuning recipes: `train clip`, `train vlm`"),
     "instruct": ("monoir_rs.commands.instruct", "build the vlm_instruct config from the train split"),

@@ -154,3 +154,26 @@ def test_shift_table():
     (row,) = shift_table([(zero, ft)])
     assert row["backbone"] == "qwen" and row["IR-cue (zero→ft)"] == "98.6 → 100.0"
     assert row["Avg. words (zero→ft)"] == "19.7 → 20.0"
+
+
+def test_tables_command_retrieval_and_vlm(tmp_path, capsys):
+    import json
+
+    from harness.tables import retrieval_table
+    from monoir_rs.cli import main
+
+    keys = ("i2t_r1", "i2t_r5", "i2t_r10", "t2i_r1", "t2i_r5", "t2i_r10", "mR")
+    clip = {"model": {"name": "clip-b32", "adapter": None},
+            "tasks": {"retrieval": {"n": 9, "metrics": {k: float(i) for i, k in enumerate(keys)}}}}
+    vlm = _res("qwen", caption=100.0)
+    paths = []
+    for name, res in (("clip", clip), ("qwen", vlm)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "results.json").write_text(json.dumps(res))
+        paths.append(str(tmp_path / name))
+    assert retrieval_table([clip, vlm]) == [{"backbone": "clip-b32", "n": 9, **{k: float(i) for i, k in enumerate(keys)}}]
+    assert main(["tables", *paths, "--output", str(tmp_path / "out")]) == 0
+    md = (tmp_path / "out" / "tables.md").read_text()
+    assert "| clip-b32 | 9 | 0.00 | 1.00 |" in md and "Table 9" in md and "Table 16" in md
+    assert main(["tables", str(tmp_path / "missing")]) == 2
+    assert "does not exist" in capsys.readouterr().err
