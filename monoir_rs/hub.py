@@ -24,17 +24,15 @@ from pathlib import Path
 from monoir_rs.errors import UserError
 from monoir_rs.schema import CONFIGS, SOURCES, ordered_sources
 
-# Configs the build exports from the raw release (`vlm_instruct` is added later by `monoir instruct`).
-BUILD_CONFIGS: tuple[str, ...] = ("all", *SOURCES, "clean_test", "vlm_eval")
-
-
-def build_configs(sources=SOURCES) -> tuple[str, ...]:
-    """The configs a build exports: `all`, one per source (the release's five and a pool's own), clean_test,
-    vlm_eval."""
-    return ("all", *ordered_sources(sources), "clean_test", "vlm_eval")
 DEFAULT_REPO_DIR = "monoir-rs"
 REPO_ENV = "MONOIR_RS_REPO"
 MAX_SHARD_SIZE = "500MB"
+
+
+def build_configs(sources=SOURCES) -> tuple[str, ...]:
+    """The configs a build exports from the raw release: `all`, one per source (the release's five and a pool's
+    own), clean_test, vlm_eval (`vlm_instruct` is added later by `monoir instruct`)."""
+    return ("all", *ordered_sources(sources), "clean_test", "vlm_eval")
 
 
 @contextmanager
@@ -100,13 +98,14 @@ def export_config(data_dir: Path, name: str, max_shard_size: str | int = MAX_SHA
     return splits
 
 
-def export(data_dir, configs=BUILD_CONFIGS, max_shard_size: str | int = MAX_SHARD_SIZE,
+def export(data_dir, configs=None, max_shard_size: str | int = MAX_SHARD_SIZE,
            progress: bool = True) -> dict:
-    """Export every build config; {config: {split: {...}}} (configs with no records are left out)."""
+    """Export `configs` (default: the release's, `build_configs()`); {config: {split: {...}}} (configs with no
+    records are left out)."""
     from tqdm.auto import tqdm
 
     out = {}
-    for name in tqdm(configs, desc="build: export parquet configs", unit="config", disable=not progress):
+    for name in tqdm(configs or build_configs(), desc="build: export parquet configs", unit="config", disable=not progress):
         splits = export_config(Path(data_dir), name, max_shard_size=max_shard_size, progress=False)
         if splits:
             out[name] = splits
