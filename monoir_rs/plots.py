@@ -107,6 +107,9 @@ def training_curves(record: dict, path) -> Path | None:
     fig, ax = plt.subplots(figsize=(6, 3.4))
     if clip:
         ax.plot([h["epoch"] for h in clip], [h["val_mR"] for h in clip], marker="o")
+        best = max(clip, key=lambda h: h["val_mR"])
+        ax.plot([best["epoch"]], [best["val_mR"]], marker="*", markersize=16, color="tab:orange", label="kept")
+        ax.legend()
         ax.set(xlabel="epoch", ylabel="validation mR (%)", title="IR-CLIP: validation mR (best kept)")
     else:
         ax.plot([h["step"] for h in vlm], [h["loss"] for h in vlm], marker=".")
