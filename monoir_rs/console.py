@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from monoir_rs.errors import UserError
 
 
 def quiet_libraries() -> None:
-    """Turn off the progress bars datasets, transformers and huggingface_hub draw on their own."""
-    import datasets
-    import huggingface_hub.utils as hf_utils
+    """Turn off the progress bars datasets, transformers and huggingface_hub draw on their own: environment
+    variables for the libraries not imported yet (no import cost at start-up), their switches for the rest."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # transformers follows huggingface_hub
+    os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+    if "datasets" in sys.modules:
+        sys.modules["datasets"].disable_progress_bars()
+    if "huggingface_hub" in sys.modules:
+        import huggingface_hub.utils as hf_utils
 
-    datasets.disable_progress_bars()
-    hf_utils.disable_progress_bars()
-    try:
+        hf_utils.disable_progress_bars()
+    if "transformers" in sys.modules:
         from transformers.utils import logging as tf_logging
-    except ImportError:
-        return
-    tf_logging.disable_progress_bar()
+
+        tf_logging.disable_progress_bar()
 
 
 def run_command(func, args, on_interrupt: str) -> int:
