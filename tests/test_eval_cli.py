@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -159,3 +160,21 @@ def test_model_options_reach_the_loader(built_data, tiny_models, tmp_path, capsy
     common = _common(built_data, tmp_path / "x", tmp_path / "c")
     assert eval_main(["--model", str(tiny_models("clip")), "--tasks", "retrieval", "--max-pixels", "9", *common]) == 2
     assert "Qwen-VL models only" in capsys.readouterr().err
+
+
+def test_no_progress_quiets_the_libraries(monkeypatch):
+    import datasets
+    import huggingface_hub.utils as hf_utils
+
+    from monoir_rs.console import quiet_libraries
+
+    monkeypatch.delenv("HF_HUB_DISABLE_PROGRESS_BARS", raising=False)
+    monkeypatch.delenv("HF_DATASETS_DISABLE_PROGRESS_BARS", raising=False)
+    datasets.enable_progress_bars()
+    hf_utils.enable_progress_bars()
+    try:
+        quiet_libraries()
+        assert not datasets.is_progress_bar_enabled() and hf_utils.are_progress_bars_disabled()
+        assert os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] == "1"  # for libraries imported later
+    finally:
+        datasets.disable_progress_bars()  # the suite runs quiet
