@@ -178,3 +178,15 @@ def test_external_otsu_seg_and_bad_commands(script):
 def test_external_default_version_is_the_executables(script):
     s = get_synth("external", cmd=_cmd(script)).settings()
     assert s["version"].startswith("Python 3.")
+
+
+def test_gray_leaves_real_thermal_frames_unchanged():
+    """An already-infrared source (README: build it with --ir-synth gray) passes through unchanged."""
+    from conftest import realdata_or_skip
+
+    frames = sorted((realdata_or_skip("hit_uav") / "images").iterdir())[:3]
+    gray = get_synth("gray")
+    for f in frames:
+        with Image.open(f) as im:
+            thermal = im.convert("L")
+        assert np.array_equal(np.asarray(gray(thermal.convert("RGB"))), np.asarray(thermal)), f.name
