@@ -20,10 +20,11 @@ from monoir_rs.errors import UserError
 
 SCHEMA_VERSION = 1
 VERSIONED = ("monoir-rs", "torch", "torchvision", "transformers", "open_clip_torch", "datasets", "peft",
-             "huggingface_hub", "tokenizers", "numpy", "accelerate")
+             "huggingface_hub", "tokenizers", "numpy", "accelerate", "trl")
 
 
 def versions() -> dict[str, str]:
+    """Installed versions of the libraries a run depends on (results.json and monoir_training.json)."""
     out = {}
     for pkg in VERSIONED:
         try:

@@ -32,17 +32,16 @@ def _backbone(res: dict) -> str:
     return model_label(res)
 
 
-RETRIEVAL_COLUMNS = ("i2t_r1", "i2t_r5", "i2t_r10", "t2i_r1", "t2i_r5", "t2i_r10", "mR")
-
-
 def retrieval_table(results: list[dict]) -> list[dict]:
     """Tables 6/13: one row per CLIP backbone with the pooled clean_test R@k and mR."""
+    from harness.metrics.retrieval import METRIC_KEYS  # (imports torch: only when a table needs it)
+
     rows = []
     for res in results:
         block = res.get("tasks", {}).get("retrieval")
         if block:
             rows.append({"backbone": _backbone(res), "n": block.get("n"),
-                         **{c: block.get("metrics", {}).get(c) for c in RETRIEVAL_COLUMNS}})
+                         **{c: block.get("metrics", {}).get(c) for c in METRIC_KEYS}})
     return rows
 
 

@@ -377,6 +377,7 @@ class _Merger:
         self.counts = {src: dict.fromkeys(SPLITS, 0) for src in SOURCES}
         self.rejections: dict[str, dict] = {}
         self.clean_test: list[tuple[str, str]] = []  # (id, image_path): bounded by the test split
+        self.preview: dict[str, list[dict]] = defaultdict(list)  # the first clean_test records per source
         self.timings: dict[str, float] = defaultdict(float)
         self.n_candidates = 0
 
@@ -413,6 +414,8 @@ class _Merger:
                 self._write("splits/flagged_rgb.txt", rec["id"])
             else:
                 self.clean_test.append((rec["id"], rec["image_path"]))
+                if len(self.preview[rec["source"]]) < PREVIEW_PER_SOURCE:
+                    self.preview[rec["source"]].append(rec)
 
     def plan_split_hygiene(self, paths: list[Path]) -> None:
         """Pre-pass: a record whose image is within `radius` pHash64 bits of an image in a more held-out split
@@ -513,22 +516,17 @@ def vlm_eval_ids(clean_test: list[tuple[str, str]], k: int = VLM_EVAL_MAX) -> li
 
 
 PREVIEW = "preview.png"
+PREVIEW_PER_SOURCE = 2
 
 
-def write_preview(out: Path, per_source: int = 2, max_rows: int = 10) -> str | None:
-    """OUT/preview.png: the first `per_source` clean_test records of each source, IR image and IR-aware caption
-    (only the release's own content: no RGB source image, whose licence may forbid redistribution).
-    Returns the file name, or None when there is nothing to show."""
+def write_preview(out: Path, picked: dict[str, list[dict]], max_rows: int = 10) -> str | None:
+    """OUT/preview.png: the first clean_test records of each source (`picked` by the merge), IR image and
+    IR-aware caption (only the release's own content: no RGB source image, whose licence may forbid
+    redistribution). Returns the file name, or None when there is nothing to show."""
     from PIL import Image
 
     from monoir_rs.plots import contact_sheet
 
-    picked: dict[str, list[dict]] = defaultdict(list)
-    with open(out / "raw" / "records.jsonl", encoding="utf-8") as fh:
-        for line in fh:
-            rec = json.loads(line)
-            if rec["split"] == "test" and not is_rgb_path(rec["image_path"]) and len(picked[rec["source"]]) < per_source:
-                picked[rec["source"]].append(rec)
     rows = [{"image": Image.open(out / "raw" / rec["image_path"]).convert("L"), "caption": rec["caption"],
              "title": f"{rec['source']} / {rec.get('scene_class') or '-'}"}
             for rec in [r for recs in picked.values() for r in recs][:max_rows]]
@@ -613,7 +611,7 @@ def _finish(out: Path, stages: Stages, plan: dict, times: dict, progress: bool, 
         merger.add_chunk(chunk_file(out, k))
     summary = merger.finish()
     summary["split_hygiene"] = merger.hygiene
-    summary["preview"] = write_preview(out)
+    summary["preview"] = write_preview(out, merger.preview)
     times["merge_s"] = time.perf_counter() - t
     t = time.perf_counter()
     exported = hub.export(out, hub.build_configs(merger.counts), max_shard_size=max_shard_size, progress=progress)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-SPLIT_KEYS = ("i2t_r1", "i2t_r5", "i2t_r10", "t2i_r1", "t2i_r5", "t2i_r10")
 DIAGNOSTICS = ("ir_cue_rate", "rgb_color_rate", "overclaim_rate", "class_hit_rate")
 
 
@@ -65,7 +64,8 @@ def results_figure(results: dict, path) -> Path | None:
     if retrieval:
         pools = {"pooled": retrieval["metrics"], **{s: b["metrics"] for s, b in
                                                     (retrieval.get("per_source") or {}).items()}}
-        _bars(axes[0], list(SPLIT_KEYS), {p: [m[k] for k in SPLIT_KEYS] for p, m in pools.items()}, "recall (%)")
+        recalls = [k for k in retrieval["metrics"] if k != "mR"]
+        _bars(axes[0], recalls, {p: [m[k] for k in recalls] for p, m in pools.items()}, "recall (%)")
         axes[0].set_title(f"retrieval (clean_test): mR {retrieval['metrics']['mR']:.2f}")
     if generation:
         ax = axes[-1]

@@ -7,13 +7,11 @@ import hashlib
 import json
 import os
 import random
-from importlib import metadata
 from pathlib import Path
 
 from monoir_rs.errors import UserError
 
 TRAINING_JSON = "monoir_training.json"
-_VERSIONED = ("monoir-rs", "torch", "transformers", "open_clip_torch", "peft", "datasets", "trl", "accelerate")
 
 
 def set_seed(seed: int) -> None:
@@ -24,17 +22,6 @@ def set_seed(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
-
-
-def versions() -> dict[str, str]:
-    """Installed versions of the libraries a run depends on."""
-    out = {}
-    for pkg in _VERSIONED:
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            continue
-    return out
 
 
 def load_split(data: str | Path, config: str, split: str):
@@ -87,6 +74,8 @@ def count_params(model) -> int:
 def write_training_json(out: Path, record: dict) -> Path:
     """Write OUT/monoir_training.json atomically (docs/DESIGN.md: recipe, base model, data, hparams, seed,
     best epoch/step and val mR, library versions) and OUT/training_curves.png from its history."""
+    from harness.runner import versions
+
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     full = {"schema_version": 1, "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
